@@ -1,0 +1,42 @@
+# One task runner for set-up, running, tests, lint and benchmarks.
+# `make run` and `make test` do all set-up themselves (idempotently).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INDEX ?= index
+STAMP := $(VENV)/.installed
+
+.PHONY: setup models index run test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) models
+
+models: $(STAMP)
+	$(PY) -m qa.cli models fetch
+
+index: setup
+	$(PY) -m qa.cli ingest corpus --index $(INDEX)
+
+run: index
+	$(PY) app.py --index $(INDEX)
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not integration"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/retrieval.py
+	$(PY) bench/latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

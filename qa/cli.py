@@ -1,0 +1,149 @@
+"""Command line: `qa ingest|docs|remove|...`. Domain errors become one line and exit code 1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qa.errors import QAError
+
+
+def _index_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", metavar="DIR", default=None,
+                   help="index folder (default: $QA_INDEX_DIR or ./index)")
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{value}'")
+    return n
+
+
+def _index_dir(args: argparse.Namespace) -> Path:
+    from qa.store import default_index_dir
+
+    return Path(args.index) if args.index else default_index_dir()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from qa.ingest import ingest
+
+    report = ingest(args.paths, _index_dir(args), progress=not args.quiet, rebuild=args.rebuild)
+    print(report.summary())
+    if report.failures:
+        return 1
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from qa.store import Collection
+
+    coll = Collection(_index_dir(args))
+    if not coll.documents:
+        print(f"no documents in {coll.path}; add some with `qa ingest PATH`")
+        return 0
+    for d in coll.documents.values():
+        flags = ",".join(f["name"] for f in d.flags) or "-"
+        print(f"{d.doc_id}\t{d.passages:>4} passages\t{flags}\t{d.title}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from qa.ingest import remove
+
+    rec = remove(args.doc_id, _index_dir(args))
+    print(f"removed {rec.doc_id} ({rec.title}, {rec.passages} passages)")
+    return 0
+
+
+def cmd_models_fetch(args: argparse.Namespace) -> int:
+    from qa.models import fetch_default_model
+
+    path = fetch_default_model(progress=not args.quiet)
+    print(f"model ready in {path}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import json
+
+    from qa.embed import get_embedder
+    from qa.index import open_index
+    from qa.search import search
+
+    index = open_index(_index_dir(args), get_embedder())
+    hits = search(index, args.question, top_k=args.top_k, mode=args.mode)
+    if args.json:
+        rows = [{"rank": h.rank, "score": round(h.score, 4), "dense": round(h.dense, 4),
+                 "bm25": round(h.bm25, 4), "doc_id": h.passage.doc_id,
+                 "title": h.passage.title, "passage_id": h.passage.id, "text": h.passage.text}
+                for h in hits]
+        print(json.dumps({"question": args.question, "mode": args.mode, "hits": rows},
+                         ensure_ascii=False))
+        return 0
+    if not hits:
+        print("no passages found")
+    for h in hits:
+        print(f"[{h.rank}] {h.score:.3f}  {h.passage.title}  ({h.passage.doc_id})")
+        print(f"    {h.passage.text.replace(chr(10), ' ')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Answer questions from a Chinese document collection, cited.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add files or folders to the collection")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--rebuild", action="store_true",
+                   help="re-embed everything (after changing the embedding model)")
+    _index_arg(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="show the passages that best match a question")
+    p.add_argument("question")
+    p.add_argument("-k", "--top-k", type=_positive, default=8, metavar="K")
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _index_arg(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("models", help="manage the embedding model")
+    msub = p.add_subparsers(dest="models_command", required=True)
+    m = msub.add_parser("fetch", help="download and verify the default model (idempotent)")
+    m.add_argument("-q", "--quiet", action="store_true")
+    m.set_defaults(func=cmd_models_fetch)
+
+    p = sub.add_parser("docs", help="list documents with passage counts and flags")
+    _index_arg(p)
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("remove", help="remove one document by id")
+    p.add_argument("doc_id")
+    _index_arg(p)
+    p.set_defaults(func=cmd_remove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

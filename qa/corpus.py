@@ -1,0 +1,91 @@
+"""From a read Document to citable passages: clean, flag, split, and give each a stable id."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+from qa.clean import Cleaned, clean
+from qa.documents import Document
+from qa.flags import Flag, detect_flags
+from qa.split import split
+from qa.text import detect_script
+
+
+@dataclass
+class Passage:
+    id: str  # hash of doc_id + text: stable across rebuilds, changes when the text does
+    doc_id: str
+    title: str
+    source: str
+    position: int  # 0-based order within the document
+    text: str  # cleaned text in the document's own script
+    start: int  # offsets in the cleaned document text
+    end: int
+    raw_start: int  # offsets in the raw (as extracted) document text
+    raw_end: int
+    script: str
+    flags: list[str] = field(default_factory=list)  # document flags + 'caption'
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Passage:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class DocumentRecord:
+    """What the collection keeps per document: metadata, flags and the raw text for context."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    format: str
+    script: str
+    path: str
+    flags: list[dict]
+    passages: int
+    chars: int
+    raw: str
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DocumentRecord:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def passage_id(doc_id: str, text: str) -> str:
+    return hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest()[:16]
+
+
+def process(doc: Document) -> tuple[DocumentRecord, list[Passage], Cleaned]:
+    """Clean, flag and split one document."""
+    script = doc.meta.get("script") or detect_script(doc.text)
+    cleaned = clean(doc.text, doc.title, doc.format)
+    flags: list[Flag] = detect_flags(cleaned, script)
+    names = [f.name for f in flags]
+    passages = []
+    for pos, chunk in enumerate(split(cleaned)):
+        text = cleaned.text[chunk.start:chunk.end]
+        raw_start, raw_end = cleaned.raw_span(chunk.start, chunk.end)
+        extra = ["caption"] if chunk.kind == "caption" else []
+        passages.append(Passage(
+            id=passage_id(doc.doc_id, text), doc_id=doc.doc_id, title=doc.title,
+            source=doc.source, position=pos, text=text, start=chunk.start, end=chunk.end,
+            raw_start=raw_start, raw_end=raw_end, script=script, flags=names + extra,
+        ))
+    meta = {k: v for k, v in doc.meta.items() if k != "script"}
+    record = DocumentRecord(
+        doc_id=doc.doc_id, title=doc.title, source=doc.source, date=doc.date, format=doc.format,
+        script=script, path=doc.path, flags=[f.to_dict() for f in flags],
+        passages=len(passages), chars=len(cleaned.text), raw=doc.text, meta=meta,
+    )
+    return record, passages, cleaned

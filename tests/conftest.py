@@ -1,0 +1,30 @@
+"""Shared fixtures: the fake embedder and a private index folder for every test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.paths import CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory, monkeypatch):
+    """No test writes into the working tree or depends on the user's configuration."""
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path_factory.mktemp("index")))
+    monkeypatch.setenv("QA_EMBED_MODEL", "hash")
+
+
+@pytest.fixture(scope="session")
+def seed_docs():
+    from qa.readers import collect_files, read_file
+
+    files, errors = collect_files([CORPUS])
+    assert not errors
+    return [doc for f in files for doc in read_file(f)]
+
+
+@pytest.fixture(scope="session")
+def seed_processed(seed_docs):
+    from qa.corpus import process
+
+    return {doc.doc_id: process(doc) for doc in seed_docs}
