@@ -6,10 +6,12 @@ as a ratio against a baseline measured in the same run (fp32, file order, batch 
 absolute numbers move with the machine and its load.
 
 "file order" encodes consecutive slices of `batch` passages as they come (a naive caller);
-"sorted" is SentenceTransformerEmbedder's path (sort all passages by length, then batch).
+"sorted" sorts all passages by length, then batches; "budget" is sorted plus
+SentenceTransformerEmbedder's max_batch_chars=2400 (the padded size of a batch is capped, so
+long passages go in smaller batches). The machine may be shared: check the cpu% column.
 
-    .venv/bin/python bench/embed_speed.py            # full run, ~15 min on 2 cores
-    .venv/bin/python bench/embed_speed.py --quick    # smaller N, ~4 min
+    .venv/bin/python bench/embed_speed.py            # full run, ~20 min on 2 cores
+    .venv/bin/python bench/embed_speed.py --quick    # smaller N, ~8 min
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def worker(cfg: dict) -> dict:
         dtype=cfg["dtype"],
         batch_size=cfg["batch"],
         max_seq_length=cfg.get("max_seq"),
+        max_batch_chars=cfg.get("budget"),
         name="embeddinggemma-300m",
     )
     assert get_embedder  # imported to check the module imports cleanly in the worker
@@ -103,8 +106,9 @@ def worker(cfg: dict) -> dict:
 
     if cfg["task"] == "docs":
         texts = passages(cfg["set"], cfg["n"])
-        t0 = time.perf_counter()
-        if cfg["order"] == "sorted":
+        emb.embed_documents(texts[:4])  # warm up kernels on real lengths
+        c0, t0 = time.process_time(), time.perf_counter()
+        if cfg["order"] in ("sorted", "budget"):
             emb.embed_documents(texts)
         else:
             b = cfg["batch"]
@@ -113,6 +117,7 @@ def worker(cfg: dict) -> dict:
         secs = time.perf_counter() - t0
         return {
             "pps": len(texts) / secs,
+            "cpu": (time.process_time() - c0) / (secs * emb.threads),
             "secs": secs,
             "avg_chars": float(np.mean([len(t) for t in texts])),
             "rss": peak_rss_mb(),
@@ -172,6 +177,10 @@ def main() -> None:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true", help="fewer passages per configuration")
     ap.add_argument("--n", type=int, default=None, help="passages per speed configuration")
+    ap.add_argument(
+        "--only", help="comma-separated: run only speed rows containing one (plus baseline)"
+    )
+    ap.add_argument("--skip-latency", action="store_true", help="skip the query latency rows")
     ap.add_argument("--skip-rank", action="store_true", help="skip the bf16-vs-fp32 ranking check")
     args = ap.parse_args()
     if args.worker:
@@ -182,46 +191,57 @@ def main() -> None:
 
     if not is_fetched():
         raise SystemExit("default model not fetched: run `qa models fetch` first")
-    n = args.n or (32 if args.quick else 96)
+    n = args.n or (24 if args.quick else 48)
     print(f"# embed_speed: {os.cpu_count()} CPUs, N={n} passages per row, torch threads = cores")
+    print("# cpu% = process CPU time / (wall x threads): below ~90 means other load on the machine")
 
     rows = [
-        # (set, dtype, order, batch, max_seq)
+        # (set, dtype, order, batch, max_seq); order "budget" = sorted + max_batch_chars 2400
         ("mid", "float32", "file", 32, None),  # baseline
+        ("mid", "float32", "sorted", 8, None),
         ("mid", "float32", "sorted", 16, None),
         ("mid", "float32", "sorted", 32, None),
         ("mid", "float32", "sorted", 64, None),
         ("mid", "bfloat16", "file", 32, None),
+        ("mid", "bfloat16", "sorted", 8, None),
         ("mid", "bfloat16", "sorted", 16, None),
         ("mid", "bfloat16", "sorted", 32, None),
         ("mid", "bfloat16", "sorted", 64, None),
+        ("mid", "bfloat16", "sorted", 4, None),
+        ("mid", "bfloat16", "budget", 8, None),
         ("mix", "float32", "file", 32, None),
-        ("mix", "float32", "sorted", 16, None),
-        ("mix", "float32", "sorted", 32, None),
+        ("mix", "bfloat16", "file", 32, None),
+        ("mix", "bfloat16", "sorted", 8, None),
         ("mix", "bfloat16", "sorted", 16, None),
-        ("mix", "float32", "sorted", 16, 512),
-        ("mix", "bfloat16", "sorted", 16, 512),
+        ("mix", "bfloat16", "sorted", 4, None),
+        ("mix", "bfloat16", "budget", 8, None),
+        ("mix", "bfloat16", "sorted", 8, 512),
+        ("mix", "bfloat16", "budget", 8, 512),
     ]
+    if args.only:
+        keys = args.only.split(",")
+        rows = rows[:1] + [r for r in rows[1:] if any(k in " ".join(map(str, r)) for k in keys)]
     header = (
         f"{'set':<4} {'avgch':>5} {'dtype':<8} {'order':<6} {'batch':>5} {'maxseq':>6} "
-        f"{'pass/s':>7} {'ratio':>6} {'peakRSS MB':>10}"
+        f"{'pass/s':>7} {'ratio':>6} {'peakRSS MB':>10} {'cpu%':>5} {'load1':>5}"
     )
     print(header)
     print("-" * len(header))
     base = None
     for set_, dtype, order, batch, max_seq in rows:
         cfg = {"task": "docs", "set": set_, "dtype": dtype, "order": order, "batch": batch}
-        cfg.update(n=n, max_seq=max_seq)
+        cfg.update(n=n, max_seq=max_seq, budget=2400 if order == "budget" else None)
         r = run(cfg)
         base = base or r["pps"]
         print(
             f"{set_:<4} {r['avg_chars']:>5.0f} {dtype:<8} {order:<6} {batch:>5} "
-            f"{max_seq or '-':>6} {r['pps']:>7.2f} {r['pps'] / base:>6.2f} {r['rss']:>10.0f}",
+            f"{max_seq or '-':>6} {r['pps']:>7.2f} {r['pps'] / base:>6.2f} {r['rss']:>10.0f} "
+            f"{100 * r['cpu']:>5.0f} {os.getloadavg()[0]:>5.2f}",
             flush=True,
         )
 
     print("\n# single-query latency (50 queries, one at a time)")
-    for dtype in ("float32", "bfloat16"):
+    for dtype in () if args.skip_latency else ("float32", "bfloat16"):
         r = run({"task": "query", "dtype": dtype, "batch": 16, "n": 50})
         print(
             f"{dtype:<8} p50 {r['p50_ms']:7.1f} ms  p90 {r['p90_ms']:7.1f} ms  "

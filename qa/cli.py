@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from qa.errors import QAError
+from qa.errors import InputError, QAError
 
 
 def _index_arg(p: argparse.ArgumentParser) -> None:
@@ -94,6 +94,61 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_answer(ans) -> None:
+    print(ans.answer)
+    if ans.citations:
+        print()
+        seen = set()
+        for c in ans.citations:
+            if c.n in seen:
+                continue
+            seen.add(c.n)
+            flags = f" [{', '.join(c.flags)}]" if c.flags else ""
+            print(f"[{c.n}] {c.title} ({c.doc_id}){flags}")
+    elif ans.passages:
+        print("\n最接近的段落:")
+        for p in ans.passages[:3]:
+            print(f"  - {p['title']}: {p['text'][:80].replace(chr(10), ' ')}…")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import json
+
+    from qa.answer import Answerer, clean_question
+    from qa.embed import get_embedder
+    from qa.errors import InputError
+    from qa.index import open_index
+
+    if args.batch is None and args.question is None:
+        raise InputError("give a QUESTION or --batch FILE")
+    if args.question is not None:
+        clean_question(args.question)  # an empty question fails before the model loads
+    answerer = Answerer(open_index(_index_dir(args), get_embedder()))
+    if args.batch is None:
+        ans = answerer.ask(args.question, top_k=args.top_k, mode=args.mode)
+        if args.json:
+            print(json.dumps(ans.to_dict(), ensure_ascii=False))
+        else:
+            _print_answer(ans)
+        return 0
+    stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    failed = 0
+    with stream:
+        for line in stream:
+            if not line.strip():
+                continue
+            try:
+                out = answerer.ask(line.rstrip("\n"), top_k=args.top_k, mode=args.mode).to_dict()
+            except InputError as e:
+                failed += 1
+                out = {"question": line.rstrip("\n"), "error": str(e)}
+            if args.json:
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+            else:
+                print(out.get("answer", out.get("error")), flush=True)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Answer questions from a Chinese document collection, cited.")
@@ -114,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _index_arg(p)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with cited sentences")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-k", "--top-k", type=_positive, default=8, metavar="K",
+                   help="passages to retrieve (default 8)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    p.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
+    _index_arg(p)
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("models", help="manage the embedding model")
     msub = p.add_subparsers(dest="models_command", required=True)
@@ -137,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except QAError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from qa.clean import Cleaned, clean
 from qa.documents import Document
 from qa.flags import Flag, detect_flags
 from qa.split import split
-from qa.text import detect_script
+from qa.text import detect_script, is_cjk, to_simplified
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Passage:
     raw_end: int
     script: str
     flags: list[str] = field(default_factory=list)  # document flags + 'caption'
+    context: str = ""  # document title and main places, prepended for search only
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,10 +69,36 @@ def passage_id(doc_id: str, text: str) -> str:
     return hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest()[:16]
 
 
+_PLACE = re.compile(r"[\u4e00-\u9fff]{2,3}?(?:省|市|县|区|州)")
+_NOT_IN_PLACE = set("该全本各每此等和的在到由与及对向从为把被将其这那个了是上下县市区镇乡村省州"
+                    "一二三四五六七八九十两几多")
+_BEFORE_PLACE = set("的在到由与及和对向从为把被将是了")
+
+
+def main_places(text: str, limit: int = 2) -> list[str]:
+    """The places a document is about: named at least twice, most frequent first.
+
+    A passage deep in an article often says only 该市 or 全县; searching it together with
+    the article's places lets a question naming the place find it.
+    """
+    text = to_simplified(text)
+    counts: Counter[str] = Counter()
+    for i in range(len(text)):
+        m = _PLACE.match(text, i)
+        if not m or set(m.group(0)[:-1]) & _NOT_IN_PLACE:
+            continue
+        before = text[i - 1] if i else ""
+        if not is_cjk(before) or before in _BEFORE_PLACE:
+            counts[m.group(0)] += 1
+    return [w for w, n in counts.most_common(limit) if n >= 2]
+
+
 def process(doc: Document) -> tuple[DocumentRecord, list[Passage], Cleaned]:
     """Clean, flag and split one document."""
     script = doc.meta.get("script") or detect_script(doc.text)
     cleaned = clean(doc.text, doc.title, doc.format)
+    places = main_places(cleaned.text)
+    context = doc.title + (f"({'、'.join(places)})" if places else "")
     flags: list[Flag] = detect_flags(cleaned, script)
     names = [f.name for f in flags]
     passages = []
@@ -81,6 +110,7 @@ def process(doc: Document) -> tuple[DocumentRecord, list[Passage], Cleaned]:
             id=passage_id(doc.doc_id, text), doc_id=doc.doc_id, title=doc.title,
             source=doc.source, position=pos, text=text, start=chunk.start, end=chunk.end,
             raw_start=raw_start, raw_end=raw_end, script=script, flags=names + extra,
+            context=context,
         ))
     meta = {k: v for k, v in doc.meta.items() if k != "script"}
     record = DocumentRecord(

@@ -42,9 +42,10 @@ HNSW_THRESHOLD = int(os.environ.get("QA_HNSW_THRESHOLD", "50000"))
 HNSW_M = 32
 
 
-def search_text(p: Passage) -> str:
-    """What search sees: Simplified, NFKC, spun words mapped back; display keeps the original."""
-    text = normalize_query(p.text)
+def search_text(p: Passage, context: bool = True) -> str:
+    """What search sees: the document context line and the text, Simplified, NFKC, spun words
+    mapped back. Display keeps the original."""
+    text = normalize_query(f"{p.context}\n{p.text}" if context and p.context else p.text)
     return despin(text) if "spun" in p.flags else text
 
 
