@@ -527,6 +527,11 @@ def _kind_bonus(query: _Query, text: str) -> float:
         if exact and all(t in text for t in exact):
             bonus += 0.1  # the number that goes with the asked-for year or term
         return bonus
+    if query.kind == "person":
+        # the sentence that introduces someone opens with their name: 杨书春,卢氏县…
+        names = [t for t, k in query.hard.items() if k == "person"] or query.subject_terms
+        return 0.15 if any(re.match(re.escape(n) + r"\s*[,，(（是系为:：]", text)
+                           for n in names) else 0.0
     if query.kind == "definition":
         # A definition names its subject early and then explains it at length.
         best = 0.0

@@ -149,6 +149,44 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from qa.answer import Answerer
+    from qa.embed import get_embedder
+    from qa.evaluate import corpus_index_dir, evaluate, format_metrics, load_questions
+    from qa.index import open_index
+    from qa.ingest import ingest
+    from qa.models import qa_home
+
+    rows = load_questions(Path(args.questions))
+    embedder = get_embedder()
+    index_dir = _index_dir(args)
+    if args.corpus:
+        index_dir = corpus_index_dir(Path(args.corpus), embedder.name, qa_home())
+        report = ingest([args.corpus], index_dir, embedder=embedder, progress=not args.json)
+        if report.failures:
+            raise QAError(f"could not read the corpus: {report.failures[0]}")
+    metrics, answers = evaluate(Answerer(open_index(index_dir, embedder)), rows,
+                                top_k=args.top_k, progress=not args.json)
+    if args.answers:
+        with open(args.answers, "w", encoding="utf-8") as f:
+            for a in answers:
+                f.write(json.dumps(a, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+    else:
+        print(format_metrics(metrics))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.ui import serve
+
+    serve(host=args.host, port=args.port, index_dir=_index_dir(args))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Answer questions from a Chinese document collection, cited.")
@@ -179,6 +217,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
     _index_arg(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="score answers on a question file")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("--corpus", metavar="FILE_OR_DIR",
+                   help="evaluate over this corpus (indexed once into $QA_HOME/eval-index)")
+    p.add_argument("-k", "--top-k", type=_positive, default=None, metavar="K")
+    p.add_argument("--answers", metavar="FILE", help="also write the answers as JSON lines")
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    _index_arg(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the chat page")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    p.add_argument("--port", type=int, default=7860)
+    _index_arg(p)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("models", help="manage the embedding model")
     msub = p.add_subparsers(dest="models_command", required=True)

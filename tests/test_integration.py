@@ -1,0 +1,86 @@
+"""The real embedding model over the seed articles: the development floors hold.
+
+Marked `integration`: they load EmbeddingGemma (fetched by `make setup`) and take about a
+minute, most of it embedding the seeds once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qa.answer import Answerer
+from qa.evaluate import evaluate, load_questions
+from qa.index import open_index
+from qa.ingest import ingest
+from qa.models import DEFAULT_MODEL, is_fetched
+from tests.paths import CORPUS, REPO, SHARED
+
+pytestmark = pytest.mark.integration
+DEV = SHARED / "eval" / "dev_qa.jsonl"
+
+
+@pytest.fixture(scope="module")
+def real_answerer(tmp_path_factory):
+    if not is_fetched():
+        pytest.skip("the embedding model is not fetched; run `qa models fetch`")
+    from qa.embed import get_embedder
+
+    embedder = get_embedder(DEFAULT_MODEL)
+    path = tmp_path_factory.mktemp("real") / "idx"
+    report = ingest([CORPUS], path, embedder=embedder, progress=False)
+    assert report.passages > 50 and not report.failures
+    return Answerer(open_index(path, embedder))
+
+
+@pytest.fixture(scope="module")
+def dev_answers(real_answerer):
+    if not DEV.exists():
+        pytest.skip(f"{DEV} not found (../shared is beside the repo in CI)")
+    rows = load_questions(DEV)
+    return rows, evaluate(real_answerer, rows, progress=False)
+
+
+def test_dev_floors(dev_answers):
+    _, (metrics, _) = dev_answers
+    assert metrics["recall@5"] == 1.0
+    assert metrics["fact_recall"] >= 0.85
+    assert metrics["citation_precision"] >= 0.90
+    assert metrics["found_accuracy"] == 1.0
+    assert metrics["median_answer_chars"] <= 300
+
+
+def test_shared_scorer_agrees(dev_answers, tmp_path):
+    pytest.importorskip("opencc")
+    _, (_, answers) = dev_answers
+    out = tmp_path / "answers.jsonl"
+    out.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), "utf-8")
+    res = subprocess.run([sys.executable, str(SHARED / "eval" / "score.py"), str(DEV), str(out)],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    summary = res.stdout.strip().splitlines()[-1]
+    assert "r@5=1.00" in summary and "found=1.00" in summary, res.stdout
+
+
+def test_definition_answer_explains_the_term(real_answerer):
+    ans = real_answerer.ask("卢氏模式是什么")
+    assert ans.found
+    assert "信用评价体系" in ans.answer
+    for c in ans.citations:
+        assert c.text[c.start:c.end] == c.quote
+
+
+def test_paraphrase_and_traditional_question(real_answerer):
+    ans = real_answerer.ask("共青城市退出了幾個貧困村")
+    assert ans.found and "2個" in ans.answer
+    ans = real_answerer.ask("平武县的茶园有多少亩")
+    assert ans.found and "13.5万亩" in ans.answer
+
+
+@pytest.mark.parametrize("q", ["北京市海淀区的扶贫政策是什么", "今天上证指数收盘多少点",
+                               "世界杯冠军是哪个国家", "靖宇县2020年GDP是多少"])
+def test_unanswerable(real_answerer, q):
+    ans = real_answerer.ask(q)
+    assert not ans.found and not ans.citations and ans.passages

@@ -1,0 +1,172 @@
+"""Tokenisation, hybrid search and the index on disk, with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa.embed import HashEmbedder, get_embedder
+from qa.errors import IndexStateError, InputError
+from qa.index import SearchIndex, open_index
+from qa.ingest import ingest, remove
+from qa.search import search
+from qa.tokenize import ChineseTokenizer, mine_terms
+from tests.paths import CORPUS
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory):
+    path = tmp_path_factory.mktemp("seed") / "idx"
+    ingest([CORPUS], path, embedder=HashEmbedder(), progress=False)
+    return open_index(path, HashEmbedder())
+
+
+def test_domain_terms_stay_whole():
+    text = "推广“卢氏模式”,实施“1461”行动计划,构建“3+10+N”政策体系,推行43222工作法。"
+    terms = mine_terms([text], places=False)
+    assert {"卢氏模式", "1461", "3+10+n", "43222"} <= set(terms)
+    tok = ChineseTokenizer(terms)
+    assert "卢氏模式" in tok("卢氏模式是什么")
+    assert "3+10+n" in tok("绵阳的3+10+N政策体系")
+    plain = ChineseTokenizer()
+    assert "3+10+n" not in plain("绵阳的3+10+N政策体系")
+
+
+def test_traditional_and_simplified_tokenise_alike():
+    tok = ChineseTokenizer()
+    assert tok("共青城市堅持把脫貧攻堅作為第一政治責任") == tok("共青城市坚持把脱贫攻坚作为第一政治责任")
+
+
+def test_question_words_dropped_for_bm25_only():
+    tok = ChineseTokenizer(["卢氏模式"])
+    assert "什么" not in tok.query("卢氏模式是什么")
+    assert "多少" not in tok.query("靖宇县有多少贫困人口")
+    assert "卢氏模式" in tok.query("卢氏模式是什么")
+
+
+def test_traditional_query_finds_simplified_text_and_the_reverse(seed_index):
+    hits = search(seed_index, "卢氏縣委書記是誰", top_k=3, mode="bm25")
+    assert hits[0].passage.doc_id == "003_7be028efea89ec43"
+    hits = search(seed_index, "共青城的一个托底五个全覆盖", top_k=3, mode="bm25")
+    assert hits[0].passage.doc_id == "004_02c3d19073bbefd4"
+    assert "一個托底" in hits[0].passage.text  # original script kept for display
+
+
+def test_spun_text_is_found_with_the_original_words(seed_index):
+    hits = search(seed_index, "寻乌县县级领导包干贫困村", top_k=3, mode="bm25")
+    assert hits[0].passage.doc_id == "000_7e6e3292d6c6a094"
+    assert "贫窭" in hits[0].passage.text  # display text is never de-spun
+
+
+def test_hybrid_ranks_are_unique_and_ordered(seed_index):
+    hits = search(seed_index, "靖宇县2016年有多少贫困人口脱贫", top_k=8)
+    assert [h.rank for h in hits] == list(range(1, 9))
+    assert len({h.passage.id for h in hits}) == 8
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_fusion_keeps_what_both_modes_agree_on(seed_index):
+    for q in ("共青城的一个托底五个全覆盖", "万泷牧业种鹅项目分红"):
+        dense = search(seed_index, q, 3, "dense")[0].passage.id
+        bm25 = search(seed_index, q, 3, "bm25")[0].passage.id
+        assert dense == bm25, q  # the premise: both modes agree on the best passage
+        assert search(seed_index, q, 3)[0].passage.id == dense
+
+
+def test_bad_mode_and_top_k(seed_index):
+    with pytest.raises(InputError, match="accepted: hybrid, dense, bm25"):
+        search(seed_index, "卢氏模式", mode="fuzzy")
+    with pytest.raises(InputError, match="at least 1"):
+        search(seed_index, "卢氏模式", top_k=0)
+
+
+def test_manifest_describes_the_index(seed_index):
+    m = json.loads((seed_index.path / "manifest.json").read_text())
+    assert m["model"] == "hash-64" and m["dimension"] == 64
+    assert m["passages"] == len(seed_index.passages) == len(seed_index.vectors)
+    assert m["faiss_index"] == "flat"
+    for key in ("model_fingerprint", "corpus_hash", "versions", "built_at"):
+        assert m[key]
+
+
+def test_index_built_with_another_model_is_refused(seed_index):
+    with pytest.raises(IndexStateError, match=r"hash-64.*hash-32"):
+        open_index(seed_index.path, HashEmbedder(dim=32))
+
+
+def test_missing_index_has_a_helpful_error(tmp_path):
+    with pytest.raises(IndexStateError, match="qa ingest"):
+        open_index(tmp_path / "nothing", HashEmbedder())
+
+
+def test_failed_build_leaves_the_old_index_loadable(tmp_path, monkeypatch):
+    path = tmp_path / "idx"
+    ingest([CORPUS / "001_b251bfdd5ef11c19.txt"], path, embedder=HashEmbedder(), progress=False)
+    before = open_index(path, HashEmbedder())
+
+    def broken(self, texts, progress=False):
+        raise RuntimeError("model crashed mid-way")
+
+    monkeypatch.setattr(HashEmbedder, "embed_documents", broken)
+    with pytest.raises(RuntimeError):
+        ingest([CORPUS / "003_7be028efea89ec43.txt"], path, embedder=HashEmbedder(),
+               progress=False)
+    monkeypatch.undo()
+    after = open_index(path, HashEmbedder())
+    assert [p.id for p in after.passages] == [p.id for p in before.passages]
+    assert search(after, "靖宇县下派了多少名第一书记", 1)[0].passage.doc_id == \
+        "001_b251bfdd5ef11c19"
+
+
+def test_incremental_add_and_remove_reuse_vectors(tmp_path, monkeypatch):
+    path = tmp_path / "idx"
+    emb = HashEmbedder()
+    ingest([CORPUS / "001_b251bfdd5ef11c19.txt"], path, embedder=emb, progress=False)
+    first = open_index(path, emb)
+    calls = []
+    original = HashEmbedder.embed_documents
+    monkeypatch.setattr(HashEmbedder, "embed_documents",
+                        lambda self, texts, progress=False: calls.append(len(texts))
+                        or original(self, texts))
+    report = ingest([CORPUS / "004_02c3d19073bbefd4.txt"], path, embedder=emb, progress=False)
+    assert calls == [report.passages]  # only the new document was embedded
+    both = open_index(path, emb)
+    row = {p.id: i for i, p in enumerate(both.passages)}
+    for i, p in enumerate(first.passages):
+        assert np.allclose(first.vectors[i], both.vectors[row[p.id]])
+    remove("004_02c3d19073bbefd4", path, embedder=emb)
+    assert calls == [report.passages]
+    left = open_index(path, emb)
+    assert {p.doc_id for p in left.passages} == {"001_b251bfdd5ef11c19"}
+    hits = search(left, "共青城的一个托底五个全覆盖", 5)
+    assert all(h.passage.doc_id == "001_b251bfdd5ef11c19" for h in hits)
+
+
+def test_hnsw_above_threshold_filters_removed_passages(tmp_path, monkeypatch):
+    import qa.index
+
+    monkeypatch.setattr(qa.index, "HNSW_THRESHOLD", 10)
+    path = tmp_path / "idx"
+    emb = HashEmbedder()
+    ingest([CORPUS], path, embedder=emb, progress=False)
+    idx = open_index(path, emb)
+    assert idx.manifest["faiss_index"] == "hnsw"
+    remove("003_7be028efea89ec43", path, embedder=emb)
+    idx = open_index(path, emb)
+    assert idx.manifest["deleted_ids"]  # not compacted yet: filtered at search time
+    hits = search(idx, "卢氏模式是什么", 8, mode="dense")
+    assert hits and all(h.passage.doc_id != "003_7be028efea89ec43" for h in hits)
+
+
+def test_get_embedder_uses_environment(monkeypatch):
+    monkeypatch.setenv("QA_EMBED_MODEL", "hash-32")
+    assert get_embedder().dim == 32
+
+
+def test_search_index_update_is_idempotent(tmp_path):
+    path = tmp_path / "idx"
+    ingest([CORPUS / "001_b251bfdd5ef11c19.txt"], path, embedder=HashEmbedder(), progress=False)
+    idx = SearchIndex(path, HashEmbedder())
+    assert idx.update(progress=False) == 0
