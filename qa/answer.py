@@ -100,6 +100,7 @@ class _Sentence:
     end: int
     text: str  # as in the passage
     score: float = 0.0
+    clause: bool = False  # a later clause of a sentence cut at semicolons: it continues
 
 
 def clean_question(question: str) -> tuple[str, list[str]]:
@@ -182,7 +183,7 @@ def _sentences(hit: Hit) -> list[_Sentence]:
             while hi > lo and text[hi - 1].isspace():
                 hi -= 1
             if hi - lo >= 6:
-                out.append(_Sentence(hit, lo, hi, text[lo:hi]))
+                out.append(_Sentence(hit, lo, hi, text[lo:hi], clause=piece_end != pieces[0]))
             start = piece_end
     return out
 
@@ -391,13 +392,13 @@ class Answerer:
                 for j in range(i + 1, min(i + MAX_RUN, len(sents)) + 1):
                     # sentences that refer back (他…, 该项目…) continue the first one: free
                     length = len(sents[i].text) + sum(
-                        len(x.text) for x in sents[i + 1:j] if not _ANAPHOR.match(x.text))
+                        len(x.text) for x in sents[i + 1:j] if not _continues(x))
                     if j > i + 1 and length > RUN_CHARS:
                         break
                     union = query.coverage("".join(texts[i:j]), idf)
                     w = SINGLE_WEIGHT[kind]
                     lexical = w * max(covs[i:j]) + (1 - w) * union
-                    follow = sum(1 for x in sents[i + 1:j] if _ANAPHOR.match(x.text))
+                    follow = sum(1 for x in sents[i + 1:j] if _continues(x))
                     score = (0.55 * lexical + 0.45 * prior + max(bonus[i:j])
                              - LENGTH_COST[kind] * length
                              + (0.01 * follow if kind != "number" else 0.0))
@@ -508,6 +509,11 @@ def _match_text(s: _Sentence) -> str:
     """Sentence text as search sees it (Simplified, spun words mapped back)."""
     text = normalize_query(s.text)
     return despin(text) if "spun" in s.hit.passage.flags else text
+
+
+def _continues(s: _Sentence) -> bool:
+    """A sentence that refers back (他…, 该项目…) or a later clause of the same sentence."""
+    return s.clause or bool(_ANAPHOR.match(s.text))
 
 
 def _is_heading(text: str) -> bool:

@@ -95,6 +95,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _print_answer(ans) -> None:
+    from qa.flags import LABELS
+
     print(ans.answer)
     if ans.citations:
         print()
@@ -103,8 +105,8 @@ def _print_answer(ans) -> None:
             if c.n in seen:
                 continue
             seen.add(c.n)
-            flags = f" [{', '.join(c.flags)}]" if c.flags else ""
-            print(f"[{c.n}] {c.title} ({c.doc_id}){flags}")
+            flags = f" [{', '.join(LABELS.get(f, f) for f in c.flags)}]" if c.flags else ""
+            print(f"[{c.n}] {c.title} ({c.doc_id}, 第{c.start}-{c.end}字){flags}")
     elif ans.passages:
         print("\n最接近的段落:")
         for p in ans.passages[:3]:
@@ -183,7 +185,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(host=args.host, port=args.port, index_dir=_index_dir(args))
+    serve(host=args.host, port=args.port, index_dir=_index_dir(args), open_browser=args.open)
     return 0
 
 
@@ -232,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--open", action="store_true", help="open the page in a browser")
     _index_arg(p)
     p.set_defaults(func=cmd_serve)
 

@@ -104,7 +104,8 @@ class SearchIndex:
                 f"({self.embedder.fingerprint}); rebuild it with `qa ingest --rebuild PATH` "
                 f"or set QA_EMBED_MODEL={have}")
         self.manifest = manifest
-        self.vectors = np.load(self.path / VECTORS)
+        # memory-mapped: a large collection's vectors stay in the page cache, not in RSS
+        self.vectors = np.load(self.path / VECTORS, mmap_mode="r")
         if len(self.vectors) != len(self.collection.passages):
             raise IndexStateError(f"{self.path}: {len(self.vectors)} vectors for "
                                   f"{len(self.collection.passages)} passages; rebuild the index")

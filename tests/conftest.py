@@ -28,3 +28,17 @@ def seed_processed(seed_docs):
     from qa.corpus import process
 
     return {doc.doc_id: process(doc) for doc in seed_docs}
+
+
+@pytest.fixture
+def fake_fetched_model():
+    """A stub default-model folder marked as verified, in the test's QA_HOME."""
+    from qa import models
+
+    spec = models.DEFAULT_SPEC
+    dest = models.model_dir()
+    for rel in spec.file_sha256:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(b"stub")
+    models._write_verified(dest, spec)
+    return dest

@@ -177,13 +177,9 @@ def test_get_embedder_default_not_fetched_says_how_to_fix():
         get_embedder(models.DEFAULT_MODEL)
 
 
-def test_get_embedder_default_fetched_points_at_cache(tmp_path):
+def test_get_embedder_default_fetched_points_at_cache(fake_fetched_model):
+    dest = fake_fetched_model
     spec = models.DEFAULT_SPEC
-    dest = models.model_dir()
-    for rel in spec.file_sha256:
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        (dest / rel).write_bytes(b"stub")
-    models._write_verified(dest, spec)
     e = get_embedder()
     assert isinstance(e, SentenceTransformerEmbedder)
     assert e.name == models.DEFAULT_MODEL

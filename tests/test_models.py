@@ -248,12 +248,8 @@ def test_model_fingerprint(tmp_path):
     assert models.model_fingerprint(local) != first
 
 
-def test_model_fingerprint_of_fetched_default_dir_uses_known_hash(tmp_path):
+def test_model_fingerprint_of_fetched_default_dir_uses_known_hash(fake_fetched_model):
     spec = models.DEFAULT_SPEC
-    dest = models.model_dir()
-    for rel in spec.file_sha256:
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        (dest / rel).write_bytes(b"stub")
-    models._write_verified(dest, spec)
+    dest = fake_fetched_model
     sha = spec.file_sha256["model.safetensors"]
     assert models.model_fingerprint(dest) == f"sha256:{sha}"

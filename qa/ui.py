@@ -1,0 +1,566 @@
+"""Web UI: chat with cited answers, a passage panel, document management and a JSON API.
+
+Click-to-cite: answers are rendered as HTML in the chat, every [n] marker becoming a badge
+``<a class="cite qa-ref qa-k-passage qa-t-T qa-n-N">`` (classes, not data-* attributes:
+the chat's HTML sanitizer keeps classes and drops data-*). The passage panel is a
+``gr.HTML`` whose ``js_on_load`` installs one document-level click listener; a click on any
+``.qa-ref`` element calls the panel's ``trigger('click', {turn, n, kind})`` and the
+Python handler renders that turn's passage (quotes in ``<mark>``) into the panel. The answers
+of the session live in a ``gr.State`` so old turns stay clickable.
+
+Everything taken from documents or typed by the user goes through `esc` before it becomes
+HTML: a document holding ``<script>`` shows the tag as text.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa.answer import Answer, Answerer, clean_question
+from qa.embed import Embedder, get_embedder
+from qa.errors import IndexStateError, QAError
+from qa.flags import LABELS
+from qa.followup import rewrite
+from qa.index import SearchIndex, open_index
+from qa.ingest import IngestReport, ingest, remove
+from qa.readers import SUPPORTED
+from qa.store import default_index_dir
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = ["卢氏模式是什么", "靖宇县的五种帮扶模式分别是什么", "共青城的一个托底五个全覆盖是什么",
+            "杨书春是谁", "靖宇县2016年有多少贫困人口脱贫"]
+MODES = ["hybrid", "dense", "bm25"]
+SEARCHING = "检索中…"
+NOT_FOUND = "资料中没有找到"
+PANEL_HINT = ('<div class="qa-panel-empty">点击答案中的角标（如 <span class="cite">1</span>）'
+              "或答案下方的来源，在这里查看原文段落。</div>")
+SNIPPET_CHARS = 90
+
+# Badges, passage panel, chips. Injected into <head> by the panel component, so the app built
+# by `build_app` is styled however it is launched (tests launch it themselves).
+CSS = """
+.qa-answer { line-height: 1.75; }
+.qa-answer .cite { display: inline-block; min-width: 1.25em; padding: 0 .3em; margin: 0 1px;
+  border-radius: .7em; background: #2563eb; color: #fff !important; font-size: .72em;
+  font-weight: 600; line-height: 1.5; text-align: center; vertical-align: super;
+  text-decoration: none !important; cursor: pointer; user-select: none; }
+.qa-answer .cite:hover, .qa-answer .cite:focus { background: #1d4ed8; outline: none; }
+.qa-panel-empty .cite { display: inline-block; padding: 0 .3em; border-radius: .7em;
+  background: #2563eb; color: #fff; font-size: .72em; vertical-align: super; }
+.qa-searched { color: #6b7280; font-size: .85em; margin-bottom: .35em; }
+.qa-status { color: #6b7280; font-style: italic; }
+.qa-srcs { margin-top: .6em; padding-top: .4em; border-top: 1px solid rgba(127,127,127,.25);
+  font-size: .85em; }
+.qa-src { cursor: pointer; padding: 1px 0; }
+.qa-src:hover .qa-src-title { text-decoration: underline; }
+.qa-src-n { color: #2563eb; font-weight: 600; margin-right: .3em; }
+.qa-chip { display: inline-block; margin-left: .35em; padding: 0 .45em; border-radius: .6em;
+  background: #fef3c7; color: #92400e; border: 1px solid #f59e0b; font-size: .78em;
+  cursor: help; white-space: nowrap; }
+.qa-notfound-msg { padding: .45em .7em; border-left: 4px solid #f59e0b; background: #fffbeb;
+  color: #92400e; border-radius: 4px; }
+.qa-near { margin-top: .5em; font-size: .88em; }
+.qa-near summary { cursor: pointer; color: #374151; }
+.qa-near ol { margin: .3em 0 0 1.2em; padding: 0; }
+.qa-near li { margin: .25em 0; cursor: pointer; }
+.qa-near .qa-snip { color: #4b5563; }
+.qa-panel { padding: .8em 1em; border: 1px solid rgba(127,127,127,.3); border-radius: 8px; }
+.qa-panel h3 { margin: 0 0 .3em 0; font-size: 1.05em; }
+.qa-panel .qa-meta { color: #6b7280; font-size: .82em; margin-bottom: .4em; }
+.qa-panel .qa-passage { white-space: pre-wrap; line-height: 1.8; font-size: .95em;
+  max-height: 60vh; overflow-y: auto; }
+.qa-panel mark { background: #fde047; color: #111827; padding: 0 1px; border-radius: 2px; }
+.qa-error { color: #b91c1c; }
+"""
+
+# Runs when the panel mounts: one listener for every .qa-ref element, present or future
+# (chat messages are re-rendered all the time). The reference is read from its classes
+# qa-k-<kind> qa-t-<turn> qa-n-<n>.
+CITE_JS = """
+window.__qaCiteTrigger = trigger;
+if (!window.__qaCiteBound) {
+  window.__qaCiteBound = true;
+  const ref = (e) => e.target && e.target.closest ? e.target.closest('.qa-ref') : null;
+  const fire = (el) => {
+    const get = (p) => { const c = [...el.classList].find((x) => x.startsWith(p));
+                         return c ? c.slice(p.length) : null; };
+    window.__qaCiteTrigger('click', {kind: get('qa-k-'), turn: get('qa-t-'), n: get('qa-n-')});
+  };
+  document.addEventListener('click', (e) => {
+    const el = ref(e);
+    if (!el) return;
+    e.preventDefault();
+    e.stopPropagation();
+    fire(el);
+  }, true);
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    const el = ref(e);
+    if (el) { e.preventDefault(); fire(el); }
+  }, true);
+}
+"""
+
+# Asks before deleting; a cancelled dialog sends no id and the handler does nothing.
+CONFIRM_DELETE_JS = ("(doc) => (doc && confirm('删除文档 ' + doc + '？此操作不可撤销。'))"
+                     " ? doc : null")
+
+_MARKER = re.compile(r"\[(\d+)\]")
+# html.escape leaves these alone; they mean something to Markdown, KaTeX or the HTML
+# component's template engines, so they become entities too (they display the same).
+_EXTRA = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;",
+                        "*": "&#42;", "_": "&#95;", "~": "&#126;", "\\": "&#92;",
+                        "[": "&#91;", "]": "&#93;", "|": "&#124;", "#": "&#35;"})
+
+
+def esc(text: Any) -> str:
+    """HTML-escape text from documents or users, so it can never become markup."""
+    return html.escape("" if text is None else str(text), quote=True).translate(_EXTRA)
+
+
+def _ref(kind: str, turn: int, n: Any) -> str:
+    """Classes that tell the click handler which passage an element refers to."""
+    return f"qa-ref qa-k-{kind} qa-t-{int(turn)} qa-n-{int(n)}"
+
+
+def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+# ---------------------------------------------------------------------------- engine
+class Engine:
+    """The open index and its answerer; swapped for a fresh one after every ingest/remove,
+    so the chat answers from the new content at once."""
+
+    def __init__(self, index_dir: str | Path, embedder: Embedder | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder or get_embedder()
+        self.lock = threading.Lock()  # one writer at a time; readers use the last snapshot
+        self.index: SearchIndex | None = None
+        self.answerer: Answerer | None = None
+        self.error = ""
+        self.reload()
+
+    def warm_up(self) -> None:
+        """Load the model now (about 10 s for the real one) so the first question is fast."""
+        load = getattr(self.embedder, "load", None)
+        if callable(load):
+            load()
+        else:
+            self.embedder.embed_queries(["预热"])
+
+    def reload(self) -> None:
+        """Open the index from disk; no index yet is not an error (upload documents first)."""
+        try:
+            index = open_index(self.index_dir, self.embedder)
+        except IndexStateError as e:
+            self.index, self.answerer, self.error = None, None, str(e)
+            return
+        self.index, self.answerer, self.error = index, Answerer(index), ""
+
+    @property
+    def documents(self) -> dict:
+        return self.index.collection.documents if self.index is not None else {}
+
+    def ask(self, question: str, top_k: int = 8, mode: str = "hybrid") -> Answer:
+        """Answer from the current snapshot of the index."""
+        answerer = self.answerer
+        if answerer is None:
+            raise QAError("还没有可检索的文档：请先在“文档”页上传文档。"
+                          f"（{self.error or 'no index'}）")
+        if mode not in MODES:
+            raise QAError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        return answerer.ask(question, top_k=int(top_k), mode=mode)
+
+    def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
+        with self.lock:
+            report = ingest(list(paths), self.index_dir, embedder=self.embedder,
+                            progress=progress)
+            self.reload()
+        return report
+
+    def remove(self, doc_id: str) -> None:
+        with self.lock:
+            remove(doc_id, self.index_dir, embedder=self.embedder)
+            self.reload()
+
+
+# ---------------------------------------------------------------------------- rendering
+def _flag_chips(names: Sequence[str], record: Any = None) -> str:
+    evidence = {}
+    for f in getattr(record, "flags", None) or []:
+        if isinstance(f, dict):
+            evidence[f.get("name")] = f.get("evidence", "")
+    chips = []
+    for name in names:
+        if name == "caption":
+            continue
+        tip = evidence.get(name) or LABELS.get(name, name)
+        chips.append(f'<span class="qa-chip" title="{esc(tip)}">⚠ {esc(LABELS.get(name, name))}'
+                     "</span>")
+    return "".join(chips)
+
+
+def render_user(question: str) -> str:
+    """A user's message as shown in the chat (escaped: it is the user's text)."""
+    return f'<div class="qa-user">{esc(question)}</div>'
+
+
+def render_status(text: str = SEARCHING, searched: str = "", question: str = "") -> str:
+    """The placeholder shown while an answer is being looked up."""
+    return (f'<div class="qa-answer">{_searched_line(searched, question)}'
+            f'<span class="qa-status">{esc(text)}</span></div>')
+
+
+def _searched_line(searched: str, question: str) -> str:
+    if not searched or searched.strip() == (question or "").strip():
+        return ""
+    return f'<div class="qa-searched">检索问题: {esc(searched)}</div>'
+
+
+def render_answer(ans: dict, turn: int, question: str = "", documents: dict | None = None
+                  ) -> str:
+    """One answer as chat HTML: text with [n] badges, then its sources or nearest passages.
+
+    `ans` is an `Answer.to_dict()`; `turn` is its index in the session, carried by every
+    clickable element so the panel shows the passage of this answer, not the latest one.
+    `documents` (doc_id -> record) supplies the flags' evidence for their tooltips.
+    """
+    documents = documents or {}
+    searched = _searched_line(ans.get("searched") or ans.get("question", ""), question)
+    if not ans.get("found"):
+        return (f'<div class="qa-answer qa-notfound">{searched}'
+                f"{_render_not_found(ans, turn, documents)}</div>")
+    cited = {c["n"]: c for c in ans.get("citations", [])}
+
+    def badge(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in cited:
+            return m.group(0)
+        title = esc(cited[n].get("title", ""))
+        return (f'<a class="cite {_ref("passage", turn, n)}" role="button" tabindex="0" '
+                f'title="[{n}] {title}">{n}</a>')
+
+    lines = [_MARKER.sub(badge, html.escape(line, quote=True).translate(_EXTRA_NO_BRACKETS))
+             for line in ans.get("answer", "").split("\n")]
+    body = "<br>".join(lines)
+    sources = []
+    for n, c in sorted(cited.items()):
+        sources.append(
+            f'<div class="qa-src {_ref("passage", turn, n)}" role="button" tabindex="0">'
+            f'<span class="qa-src-n">[{n}]</span>'
+            f'<span class="qa-src-title">{esc(c.get("title") or c.get("doc_id"))}</span>'
+            f"{_flag_chips(c.get('flags') or [], documents.get(c.get('doc_id')))}</div>")
+    srcs = f'<div class="qa-srcs"><div>来源：</div>{"".join(sources)}</div>' if sources else ""
+    return f'<div class="qa-answer">{searched}<div class="qa-text">{body}</div>{srcs}</div>'
+
+
+# Answer text keeps [ ] so the markers can be found; every other special character is escaped.
+_EXTRA_NO_BRACKETS = {k: v for k, v in _EXTRA.items() if chr(k) not in "[]"}
+
+
+def _render_not_found(ans: dict, turn: int, documents: dict) -> str:
+    msg = f'<div class="qa-notfound-msg">⚠ {esc(ans.get("answer") or NOT_FOUND)}</div>'
+    passages = ans.get("passages") or []
+    if not passages:
+        return msg
+    items = "".join(
+        f'<li class="{_ref("nearest", turn, p.get("rank", i + 1))}" '
+        f'role="button" tabindex="0"><b>{esc(p.get("title") or p.get("doc_id"))}</b>'
+        f'{_flag_chips(p.get("flags") or [], documents.get(p.get("doc_id")))}<br>'
+        f'<span class="qa-snip">'
+        f"{esc(_snippet(p.get('text', '')))}</span></li>"
+        for i, p in enumerate(passages))
+    return (f'{msg}<details class="qa-near"><summary>最接近的段落（{len(passages)}），'
+            f"仅供参考</summary><ol>{items}</ol></details>")
+
+
+def _highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Escape `text`, wrapping each [start, end) span (merged, clipped) in <mark>."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, pos = [], 0
+    for start, end in merged:
+        out.append(esc(text[pos:start]))
+        out.append(f"<mark>{esc(text[start:end])}</mark>")
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def render_passage(ans: dict, n: int, documents: dict | None = None, kind: str = "passage"
+                   ) -> str:
+    """The side panel for citation `n` of `ans` (or nearest passage `n` when kind="nearest"):
+    title, source, date, quality-flag chips, and the passage with the quoted spans marked."""
+    documents = documents or {}
+    if kind == "nearest":
+        rows = [p for p in ans.get("passages", []) if p.get("rank") == n]
+        if not rows:
+            return f'<div class="qa-panel qa-error">没有第 {int(n)} 个段落。</div>'
+        p = rows[0]
+        doc_id, title, text, flags, spans = (p.get("doc_id"), p.get("title"), p.get("text", ""),
+                                             p.get("flags") or [], [])
+        heading = f"段落 {int(n)}"
+        source = ""
+    else:
+        cites = [c for c in ans.get("citations", []) if c.get("n") == n]
+        if not cites:
+            return f'<div class="qa-panel qa-error">没有引用 [{int(n)}]。</div>'
+        c = cites[0]
+        doc_id, title, text, flags = c.get("doc_id"), c.get("title"), c.get("text", ""), \
+            c.get("flags") or []
+        spans = [(x["start"], x["end"]) for x in cites]
+        heading = f"[{int(n)}]"
+        source = c.get("source", "")
+    record = documents.get(doc_id)
+    source = source or getattr(record, "source", "")
+    date = getattr(record, "date", "") or ""
+    meta = [f"来源：{esc(source)}" if source else "", f"日期：{esc(date)}" if date else "",
+            f"文档：{esc(doc_id)}"]
+    chips = _flag_chips([f for f in flags if f != "caption"], record)
+    return (f'<div class="qa-panel" data-doc="{esc(doc_id)}"><h3>{heading} {esc(title)}</h3>'
+            f'<div class="qa-meta">{" · ".join(m for m in meta if m)}</div>'
+            f'{f"<div class=qa-chips>{chips}</div>" if chips else ""}'
+            f'<div class="qa-passage">{_highlight(text, spans)}</div></div>')
+
+
+def render_messages(turns: list[dict], documents: dict | None = None) -> list[dict]:
+    """The chat history (messages format) for the answers of this session."""
+    messages: list[dict] = []
+    for i, t in enumerate(turns):
+        messages.append({"role": "user", "content": render_user(t["question"])})
+        if "answer" in t:
+            content = render_answer(t["answer"], i, t["question"], documents)
+        else:
+            content = f'<div class="qa-answer qa-error">⚠ {esc(t.get("error", ""))}</div>'
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def documents_table(documents: dict) -> list[list]:
+    """Rows for the documents tab: id, title, source, date, passages, flag labels."""
+    rows = []
+    for d in documents.values():
+        labels = "、".join(f.get("label") or LABELS.get(f.get("name"), f.get("name"))
+                          for f in d.flags if isinstance(f, dict))
+        rows.append([d.doc_id, d.title, d.source, d.date, d.passages, labels])
+    return rows
+
+
+# ---------------------------------------------------------------------------- uploads
+def check_upload(paths: Sequence[str | Path], max_mb: float) -> tuple[list[Path], list[str]]:
+    """Split uploads into acceptable files and messages naming each rejected file and why."""
+    ok, rejected = [], []
+    for p in paths:
+        path = Path(p)
+        name = path.name
+        if path.suffix.lower() not in SUPPORTED:
+            rejected.append(f"{name}：不支持的文件类型（{path.suffix or '无扩展名'}），"
+                            f"支持 {' '.join(SUPPORTED)}")
+            continue
+        try:
+            size = path.stat().st_size
+        except OSError as e:
+            rejected.append(f"{name}：无法读取（{e.strerror or e}）")
+            continue
+        if size > max_mb * 1024 * 1024:
+            rejected.append(f"{name}：文件过大（{size / 1024 / 1024:.1f} MB，上限 {max_mb:g} MB）")
+            continue
+        ok.append(path)
+    return ok, rejected
+
+
+def _upload_paths(files: Any) -> list[str]:
+    if not files:
+        return []
+    if not isinstance(files, list):
+        files = [files]
+    out = []
+    for f in files:
+        if isinstance(f, dict):
+            f = f.get("path") or f.get("name")
+        out.append(str(getattr(f, "name", f)))
+    return out
+
+
+# ---------------------------------------------------------------------------- the app
+def build_app(index_dir: str | Path, embedder: Embedder | None = None,
+              max_upload_mb: float = 50) -> gr.Blocks:
+    """The whole UI; the index and model are opened here, before the first question."""
+    engine = Engine(index_dir, embedder)
+    engine.warm_up()
+
+    def respond(message: str, turns: list[dict], top_k: float, mode: str
+                ) -> Iterator[tuple]:
+        question = (message or "").strip()
+        if not question:
+            gr.Warning("请输入问题，例如：卢氏模式是什么")
+            yield message, render_messages(turns, engine.documents), turns
+            return
+        searched = rewrite(question, [t.get("searched", t["question"]) for t in turns])
+        pending = [*render_messages(turns, engine.documents),
+                   {"role": "user", "content": render_user(question)},
+                   {"role": "assistant", "content": render_status(SEARCHING, searched, question)}]
+        yield "", pending, turns
+        try:
+            clean_question(searched)
+            ans = engine.ask(searched, top_k=int(top_k), mode=mode).to_dict()
+            turn = {"question": question, "searched": searched, "answer": ans}
+        except QAError as e:
+            turn = {"question": question, "searched": searched, "error": str(e)}
+        except Exception as e:  # a bug must not leave "检索中…" on screen forever
+            log.exception("answering %r failed", searched)
+            turn = {"question": question, "searched": searched, "error": f"内部错误：{e}"}
+        turns = [*turns, turn]
+        yield "", render_messages(turns, engine.documents), turns
+
+    def show_citation(turns: list[dict], evt: gr.EventData) -> str:
+        data = getattr(evt, "_data", None) or {}
+        try:
+            t, n = int(data.get("turn")), int(data.get("n"))
+            ans = turns[t]["answer"]
+        except (TypeError, ValueError, IndexError, KeyError):
+            return PANEL_HINT
+        kind = "nearest" if data.get("kind") == "nearest" else "passage"
+        return render_passage(ans, n, engine.documents, kind)
+
+    def ask_api(question: str, top_k: int = 8, mode: str = "hybrid") -> dict:
+        """Same JSON object as `qa ask --json`: the Answer as a dict."""
+        try:
+            return engine.ask(question, top_k=top_k, mode=mode).to_dict()
+        except QAError as e:
+            raise gr.Error(str(e)) from e
+
+    def refresh_docs() -> tuple:
+        rows = documents_table(engine.documents)
+        ids = [r[0] for r in rows]
+        return rows, gr.update(choices=ids, value=None)
+
+    def upload(files: Any, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
+        paths = _upload_paths(files)
+        if not paths:
+            return ("请先选择要上传的文件。", *refresh_docs(), gr.update())
+        ok, messages = check_upload(paths, max_upload_mb)
+        lines = [f"✗ {m}" for m in messages]
+        if ok:
+            progress(0, desc="读取与索引…")
+            try:
+                report = engine.ingest(ok, progress=True)
+            except QAError as e:
+                lines.append(f"✗ 导入失败：{e}")
+            else:
+                for d in report.documents:
+                    lines.append(f"✓ {d.doc_id}：{d.title}（{d.passages} 个段落）")
+                for f in report.failures:
+                    lines.append(f"✗ {Path(f.path).name}：{f.reason}")
+        return ("\n".join(lines) or "没有可导入的文件。", *refresh_docs(), None)
+
+    def delete(doc_id: str | None) -> tuple:
+        if not doc_id:
+            return ("请先选择要删除的文档。", *refresh_docs())
+        try:
+            engine.remove(doc_id)
+            msg = f"已删除 {doc_id}"
+        except QAError as e:
+            msg = f"删除失败：{e}"
+        return (msg, *refresh_docs())
+
+    def pick_row(evt: gr.SelectData) -> Any:
+        row = evt.row_value if evt is not None else None
+        return gr.update(value=row[0]) if row else gr.update()
+
+    with gr.Blocks(title="政策问答", analytics_enabled=False) as app:
+        turns = gr.State([])
+        gr.Markdown("## 政策问答 · 答案均引自原文，点击角标查看出处")
+        with gr.Tab("问答"), gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(value=[], label="对话", height=520,
+                                     latex_delimiters=[], feedback_options=None,
+                                     buttons=["copy"], elem_id="qa-chat")
+                with gr.Row():
+                    box = gr.Textbox(placeholder="输入问题，例如：卢氏模式是什么",
+                                     show_label=False, scale=5, autofocus=True,
+                                     elem_id="qa-question")
+                    send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
+                    clear = gr.Button("清空", scale=1)
+                gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                with gr.Accordion("设置", open=False):
+                    top_k = gr.Slider(3, 20, value=8, step=1, label="检索段落数")
+                    mode = gr.Radio(MODES, value="hybrid", label="检索方式",
+                                    info="hybrid = 向量 + 关键词；dense = 向量；bm25 = 关键词")
+            with gr.Column(scale=2):
+                panel = gr.HTML(PANEL_HINT, js_on_load=CITE_JS, elem_id="qa-panel",
+                                head=f"<style>{CSS}</style>", label="原文")
+        with gr.Tab("文档"):
+            table = gr.Dataframe(
+                value=documents_table(engine.documents),
+                headers=["文档ID", "标题", "来源", "日期", "段落数", "质量标记"],
+                interactive=False, wrap=True, label="文档", elem_id="qa-docs")
+            with gr.Row():
+                pick = gr.Dropdown(choices=list(engine.documents), value=None, scale=4,
+                                   label="选择文档（或点表格中的行）")
+                delete_btn = gr.Button("删除文档", variant="stop", scale=1)
+            files = gr.File(file_count="multiple", type="filepath", elem_id="qa-files",
+                            label=f"上传文档（{' '.join(SUPPORTED)}；每个文件不超过 "
+                                  f"{max_upload_mb:g} MB）")
+            upload_btn = gr.Button("导入", variant="primary")
+            status = gr.Textbox(label="结果", lines=3, interactive=False)
+
+        ask_inputs = [box, turns, top_k, mode]
+        ask_outputs = [box, chatbot, turns]
+        box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
+        send.click(respond, ask_inputs, ask_outputs, api_visibility="private")
+        clear.click(lambda: ([], [], PANEL_HINT), None, [chatbot, turns, panel],
+                    api_visibility="private")
+        chatbot.clear(lambda: ([], PANEL_HINT), None, [turns, panel], api_visibility="private")
+        panel.click(show_citation, [turns], panel, api_visibility="private")
+        upload_btn.click(upload, files, [status, table, pick, files], api_name="upload",
+                         api_visibility="undocumented")
+        delete_btn.click(delete, pick, [status, table, pick], api_visibility="private",
+                         js=CONFIRM_DELETE_JS)
+        table.select(pick_row, None, pick, api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    app.qa_engine = engine  # for tests and for serve()
+    app.max_upload_mb = max_upload_mb
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | None = None,
+          open_browser: bool = False) -> None:
+    """Open the index and load the model, then serve the UI on host:port (loopback default)."""
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
+    print(f"loading index {index_dir} and the embedding model …", flush=True)
+    app = build_app(index_dir)
+    engine: Engine = app.qa_engine
+    if engine.index is None:
+        print(f"no index yet ({engine.error}); upload documents in the 文档 tab", flush=True)
+    else:
+        print(f"{len(engine.documents)} documents, {len(engine.index.passages)} passages",
+              flush=True)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
+    print(f"serving on {url}", flush=True)
+    hard_cap = f"{int(app.max_upload_mb * 4) + 1}mb"  # our own check names the file
+    app.queue(default_concurrency_limit=1).launch(
+        server_name=host, server_port=port, inbrowser=open_browser, show_error=True,
+        max_file_size=hard_cap, footer_links=["api"], css=CSS, quiet=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve(port=int(os.environ.get("PORT", "7860")))

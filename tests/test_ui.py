@@ -1,0 +1,252 @@
+"""The web UI through its real HTTP API (gradio_client), plus its HTML rendering.
+
+Every test gets its own copy of an index built once from the seed corpus with the fake
+embedder, and its own server on a free loopback port, so tests may run in any order.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.paths import CORPUS
+
+BLUEBERRY = ("测试县蓝莓产业\n"
+             "测试县位于虚构的山区，过去以种植玉米为主。\n"
+             "测试县2023年种植了777亩蓝莓。\n"
+             "蓝莓产业由合作社统一管理，带动了当地农户增收。\n"
+             "县里还建设了冷库和分拣中心，方便蓝莓外销。\n")
+EVIL = ("恶意文档测试\n"
+        "这份恶意文档写着<script>alert(1)</script>和<img src=x onerror=alert(1)>两段代码。\n"
+        "恶意文档的作者是张三丰，他在2023年写下了这些内容。\n")
+
+
+@pytest.fixture(scope="session")
+def base_index(tmp_path_factory) -> Path:
+    from qa.embed import get_embedder
+    from qa.ingest import ingest
+
+    path = tmp_path_factory.mktemp("ui") / "idx"
+    report = ingest([CORPUS], path, embedder=get_embedder("hash"), progress=False)
+    assert report.documents and not report.failures
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(base_index, tmp_path):
+    """A running app on its own index copy; yields (app, url)."""
+    from qa.embed import get_embedder
+    from qa.ui import build_app
+
+    index = tmp_path / "idx"
+    shutil.copytree(base_index, index)
+    app = build_app(index, embedder=get_embedder("hash"), max_upload_mb=1)
+    port = _free_port()
+    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                       quiet=True)
+    try:
+        yield app, f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def client(server):
+    from gradio_client import Client
+
+    return Client(server[1], verbose=False)
+
+
+def _check_quotes(answer: dict) -> None:
+    for c in answer["citations"]:
+        assert c["quote"] in c["text"]
+        assert c["text"][c["start"]:c["end"]] == c["quote"]
+
+
+# ---------------------------------------------------------------------------- API
+def test_ask_endpoint_returns_the_cli_json(client, server):
+    from qa.answer import Answerer
+
+    got = client.predict("卢氏模式是什么", api_name="/ask")
+    assert got["found"] is True
+    assert got["citations"]
+    _check_quotes(got)
+    assert "[1]" in got["answer"]
+    # exactly what `qa ask --json` prints: Answer.to_dict() on the same index
+    want = Answerer(server[0].qa_engine.index).ask("卢氏模式是什么").to_dict()
+    assert got == want
+
+
+def test_ask_endpoint_not_found_still_lists_passages(client):
+    got = client.predict("北京市海淀区的扶贫政策是什么", api_name="/ask")
+    assert got["found"] is False
+    assert got["citations"] == []
+    assert got["passages"]
+    assert "资料中没有找到" in got["answer"]
+
+
+def test_ask_endpoint_options_and_errors(client):
+    got = client.predict("卢氏模式是什么", 3, "bm25", api_name="/ask")
+    assert got["found"] is True
+    assert len(got["passages"]) <= 8
+    with pytest.raises(Exception, match=r"empty|问题"):
+        client.predict("   ", api_name="/ask")
+
+
+def test_only_ask_is_documented(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"]
+    assert not api["unnamed_endpoints"]
+
+
+def test_upload_then_ask_finds_the_new_document(client, server, tmp_path):
+    from gradio_client import handle_file
+
+    doc = tmp_path / "blueberry.txt"
+    doc.write_text(BLUEBERRY, encoding="utf-8")
+    before = client.predict("测试县2023年种植了多少亩蓝莓", api_name="/ask")
+    assert not any("777" in c["quote"] for c in before["citations"])
+
+    status, table, _pick, _files = client.predict([handle_file(str(doc))],
+                                                  api_name="/upload")
+    assert "blueberry" in status and "✓" in status
+    assert any("blueberry" in str(row) for row in table["data"])
+
+    got = client.predict("测试县2023年种植了多少亩蓝莓", api_name="/ask")
+    assert got["found"] is True
+    assert any(c["doc_id"].startswith("blueberry") and "777" in c["quote"]
+               for c in got["citations"])
+    _check_quotes(got)
+
+
+def test_upload_rejects_unsupported_and_oversize_files(client, server, tmp_path):
+    from gradio_client import handle_file
+
+    exe = tmp_path / "virus.exe"
+    exe.write_bytes(b"MZ\x90\x00")
+    big = tmp_path / "big.txt"  # the fixture's limit is 1 MB
+    big.write_text("大文件。" * 200_000, encoding="utf-8")
+    n_docs = len(server[0].qa_engine.documents)
+    status, *_ = client.predict([handle_file(str(exe)), handle_file(str(big))],
+                                api_name="/upload")
+    assert "virus.exe" in status and "不支持" in status
+    assert "big.txt" in status and "过大" in status
+    assert len(server[0].qa_engine.documents) == n_docs
+
+
+def test_remove_takes_effect_at_once(server):
+    engine = server[0].qa_engine
+    first = engine.ask("卢氏模式是什么")
+    doc_id = first.citations[0].doc_id
+    engine.remove(doc_id)
+    assert doc_id not in engine.documents
+    after = engine.ask("卢氏模式是什么")
+    assert all(c.doc_id != doc_id for c in after.citations)
+
+
+# ---------------------------------------------------------------------------- HTML
+def test_document_html_is_escaped_in_the_panel(server, tmp_path):
+    from qa.ui import render_answer, render_passage
+
+    engine = server[0].qa_engine
+    doc = tmp_path / "evil.txt"
+    doc.write_text(EVIL, encoding="utf-8")
+    report = engine.ingest([doc])
+    assert not report.failures
+    ans = engine.ask("恶意文档的作者是谁").to_dict()
+    assert ans["found"], ans
+    cited = [c for c in ans["citations"] if c["doc_id"].startswith("evil")]
+    assert cited
+    # the passage itself holds the markup, verbatim
+    record = engine.documents[cited[0]["doc_id"]]
+    assert "<script>" in record.raw
+    panel = render_passage(ans, cited[0]["n"], engine.documents)
+    assert "<script" not in panel and "<img" not in panel
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in panel
+    assert "&lt;img src=x onerror=alert(1)&gt;" in panel
+    assert "<mark>" in panel
+    chat = render_answer(ans, 0, "恶意文档的作者是谁")
+    assert "<script" not in chat and "<img" not in chat
+
+
+def test_escaping_of_questions_and_nearest_passages():
+    from qa.ui import render_answer, render_messages, render_user
+
+    q = '<img src=x onerror=alert(1)>是什么'
+    assert "<img" not in render_user(q)
+    ans = {"question": q, "answer": "资料中没有找到关于“<b>x</b>”的内容。", "found": False,
+           "citations": [], "searched": q,
+           "passages": [{"rank": 1, "doc_id": "d", "title": "<script>t</script>",
+                         "passage_id": "p", "text": "<script>alert(1)</script>正文",
+                         "score": 0.1, "flags": ["censored"]}]}
+    html_ = render_answer(ans, 0, q)
+    assert "<script" not in html_ and "<b>x" not in html_ and "<img" not in html_
+    assert "&lt;b&gt;x" in html_
+    assert "资料中没有找到" in html_ and "<details" in html_
+    assert "含屏蔽字" in html_
+    msgs = render_messages([{"question": q, "searched": q, "answer": ans}])
+    assert [m["role"] for m in msgs] == ["user", "assistant"]
+
+
+def test_answer_badges_and_panel_highlight():
+    from qa.ui import render_answer, render_passage
+
+    text = "卢氏县创新金融扶贫，形成了“卢氏模式”。该模式在全省推广。"
+    quote = "卢氏县创新金融扶贫，形成了“卢氏模式”。"
+    ans = {"question": "卢氏模式是什么", "searched": "卢氏模式是什么", "found": True,
+           "answer": f"{quote}[1]", "passages": [],
+           "citations": [{"n": 1, "doc_id": "d1", "title": "金融扶贫", "passage_id": "p",
+                          "text": text, "quote": quote, "start": 0, "end": len(quote),
+                          "score": 0.9, "source": "河南日报", "flags": ["spun"]}]}
+    chat = render_answer(ans, 3)
+    assert 'qa-t-3 qa-n-1' in chat
+    assert f"{quote}[1]" not in chat  # the marker became a badge
+    assert chat.count('<a class="cite qa-ref') == 1
+    panel = render_passage(ans, 1, {})
+    assert f"<mark>{quote}</mark>" in panel
+    assert "河南日报" in panel and "疑似同义词改写" in panel
+    assert "qa-error" in render_passage(ans, 9, {})
+
+
+def test_rewritten_question_is_shown():
+    from qa.ui import render_answer
+
+    ans = {"question": "靖宇县委书记是谁", "searched": "靖宇县委书记是谁", "found": False,
+           "answer": "资料中没有找到相关内容。", "citations": [], "passages": []}
+    assert "检索问题: 靖宇县委书记是谁" in render_answer(ans, 1, "那靖宇县呢?")
+    assert "检索问题" not in render_answer(ans, 1, "靖宇县委书记是谁")
+
+
+def test_check_upload_limits(tmp_path):
+    from qa.ui import check_upload
+
+    small = tmp_path / "a.md"
+    small.write_text("# 标题\n正文。", encoding="utf-8")
+    big = tmp_path / "b.pdf"
+    big.write_bytes(b"0" * 3 * 1024 * 1024)
+    odd = tmp_path / "c.xlsx"
+    odd.write_bytes(b"x")
+    ok, rejected = check_upload([small, big, odd], max_mb=2)
+    assert ok == [small]
+    assert any(m.startswith("b.pdf") and "过大" in m for m in rejected)
+    assert any(m.startswith("c.xlsx") and "不支持" in m for m in rejected)
+
+
+def test_app_starts_without_an_index(tmp_path):
+    from qa.embed import get_embedder
+    from qa.errors import QAError
+    from qa.ui import build_app
+
+    app = build_app(tmp_path / "none", embedder=get_embedder("hash"))
+    assert app.qa_engine.index is None
+    with pytest.raises(QAError, match="上传"):
+        app.qa_engine.ask("卢氏模式是什么")
