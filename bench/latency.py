@@ -96,10 +96,9 @@ def sentences_pool() -> list[str]:
     return sents
 
 
-def synthetic_index(n: int, sents: list[str], embedder, hnsw: bool, rng: random.Random):
-    import faiss
-
-    import qa.index
+def synthetic_index(n: int, sents: list[str], embedder, rng: random.Random):
+    """A SearchIndex of n synthetic passages with random unit vectors (no FAISS yet)."""
+    from qa.tokenize import ChineseTokenizer
 
     idx = SearchIndex(tempfile.mkdtemp(prefix="qa-bench-"), embedder, fresh=True)
     passages = []
@@ -117,22 +116,29 @@ def synthetic_index(n: int, sents: list[str], embedder, hnsw: bool, rng: random.
     vecs = np.random.default_rng(n).standard_normal((n, embedder.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     idx.vectors = vecs
-    t0 = time.perf_counter()
-    base = (faiss.IndexHNSWFlat(embedder.dim, qa.index.HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            if hnsw else faiss.IndexFlatIP(embedder.dim))
-    if hnsw:
-        base.hnsw.efConstruction = 80
-    idx.faiss = faiss.IndexIDMap2(base)
-    idx.faiss.add_with_ids(vecs, np.array([faiss_id(p.id) for p in passages], dtype=np.int64))
-    build_faiss = time.perf_counter() - t0
-    from qa.tokenize import ChineseTokenizer
-
     idx.tokenizer = ChineseTokenizer()  # no mined dictionary: it does not change query cost
     t0 = time.perf_counter()
     idx.bm25 = idx._build_bm25([search_text(p) for p in passages])
     build_bm25 = time.perf_counter() - t0
     idx._index_rows()
-    return idx, build_faiss, build_bm25
+    return idx, build_bm25
+
+
+def set_faiss(idx: SearchIndex, hnsw: bool) -> float:
+    import faiss
+
+    import qa.index
+
+    dim = idx.vectors.shape[1]
+    t0 = time.perf_counter()
+    base = (faiss.IndexHNSWFlat(dim, qa.index.HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            if hnsw else faiss.IndexFlatIP(dim))
+    if hnsw:
+        base.hnsw.efConstruction = 80
+    idx.faiss = faiss.IndexIDMap2(base)
+    ids = np.array([faiss_id(p.id) for p in idx.passages], dtype=np.int64)
+    idx.faiss.add_with_ids(idx.vectors, ids)
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -196,16 +202,19 @@ def main() -> None:
     lines += ["| passages | FAISS | build FAISS s | build BM25 s | search p50 ms | p95 ms "
               "| p50 / baseline | RSS MB |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n in [int(x) for x in args.sizes.split(",")]:
+        gc.collect()
+        idx, bb = synthetic_index(n, sents, embedder, rng)
         for hnsw in (False, True):
+            idx.faiss = None
             gc.collect()
-            idx, bf, bb = synthetic_index(n, sents, embedder, hnsw, rng)
+            bf = set_faiss(idx, hnsw)
             search(idx, qs[0], 8)
             ts = timed(lambda idx=idx: search(idx, rng.choice(qs), 8), args.queries)
             p50, p95 = percentiles(ts)
             lines.append(f"| {n:,} | {'HNSW' if hnsw else 'Flat'} | {bf:.1f} | {bb:.1f} | "
                          f"{p50:.1f} | {p95:.1f} | {p50 / b50:.2f} | {rss_mb():.0f} |")
             print(lines[-1], file=sys.stderr, flush=True)
-            del idx
+        del idx
     lines += ["", "Scale rows: synthetic passages with random unit-vector embeddings; queries "
               "are real questions embedded by the model, end to end through hybrid search.",
               f"Peak RSS of the whole run: {peak_mb():.0f} MB."]

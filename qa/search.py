@@ -24,11 +24,18 @@ CANDIDATES = 50
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Weights of the fused score; calibrated by bench/retrieval.py (see README)."""
+    """fused = (1 - w) * minmax(cosine) + w * bm25 / max(bm25) over the union of both top-50s,
+    w = w_bm25_min + (w_bm25_max - w_bm25_min) * (share of the query's idf mass carried by
+    tokens found in the collection whose idf is at least rare_frac of the largest possible idf,
+    log(1 + N), so the same setting works for 75 or 5000 passages): a query made of rare exact
+    matches leans on BM25, a paraphrase on the embedding."""
 
-    w_bm25_min: float = 0.2  # BM25 weight when no query term is a rare exact match
-    w_bm25_max: float = 0.6  # ... when all of them are
-    rare_idf: float = 2.0  # a token with idf above this is 'rare' (distinctive)
+    # Calibrated by `bench/retrieval.py --calibrate` (results in bench/results/retrieval.md):
+    # best mean MRR@10 over CMRC/DRCD annotator + paraphrased sets, never on single questions,
+    # with BM25 weight > 0.5 when 3/4 of the query's idf mass is rare exact matches.
+    w_bm25_min: float = 0.1  # BM25 weight when no query term is a rare exact match
+    w_bm25_max: float = 0.7  # ... when all of them are
+    rare_frac: float = 0.7  # idf >= rare_frac * log(1 + N) makes a token 'rare' (distinctive)
 
 
 DEFAULT_PARAMS = FusionParams()
@@ -43,33 +50,53 @@ class Hit:
     rank: int = 0
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+def query_term_stats(index: SearchIndex, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(idf, document frequency) of the query's distinct tokens; df 0 = not in the collection."""
+    bm = index.bm25
+    uniq = list(dict.fromkeys(tokens))
+    if bm is None or not uniq:
+        return np.zeros(0), np.zeros(0)
+    n = max(len(index.passages), 1)
+    vocab = bm.vocab_dict
+    df = np.array([_doc_freq(bm, vocab[t]) if t in vocab else 0 for t in uniq], dtype=float)
+    idf = np.where(df > 0, np.log(1 + (n - df + 0.5) / (df + 0.5)), np.log(1 + n))
+    return idf, df
+
+
+def _rare_share(idf: np.ndarray, df: np.ndarray, n: int, params: FusionParams) -> np.ndarray:
+    """Share of the query's idf mass carried by rare tokens found in the collection of n
+    passages (last axis; padding has idf 0)."""
+    limit = params.rare_frac * np.log(1 + max(n, 1))
+    rare = np.where((df > 0) & (idf >= limit), idf, 0.0).sum(axis=-1, keepdims=True)
+    total = idf.sum(axis=-1, keepdims=True)
+    return np.divide(rare, total, out=np.zeros_like(rare), where=total > 0)
 
 
 def rare_match_share(index: SearchIndex, tokens: list[str], params: FusionParams) -> float:
     """Share of the query's idf mass carried by rare tokens that occur in the collection."""
-    bm = index.bm25
-    if bm is None or not tokens:
-        return 0.0
-    n = max(len(index.passages), 1)
-    vocab = bm.vocab_dict
-    total = rare = 0.0
-    for t in dict.fromkeys(tokens):
-        tid = vocab.get(t)
-        df = _doc_freq(bm, tid) if tid is not None else 0
-        idf = float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else float(np.log(1 + n))
-        total += idf
-        if df and idf >= params.rare_idf:
-            rare += idf
-    return rare / total if total else 0.0
+    idf, df = query_term_stats(index, tokens)
+    return float(_rare_share(idf, df, len(index.passages), params)[0]) if idf.size else 0.0
 
 
 def _doc_freq(bm, tid: int) -> int:
     # bm25s keeps a CSC score matrix; a column's non-zeros are the documents holding the token
     indptr = bm.scores["indptr"]
     return int(indptr[tid + 1] - indptr[tid])
+
+
+def fuse(dense: np.ndarray, bm25: np.ndarray, idf: np.ndarray, df: np.ndarray, n: int,
+         params: FusionParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Fused score of candidates (last axis; NaN = padding, so bench/retrieval.py can score a
+    whole question set at once). idf/df: query_term_stats of the query, along the last axis;
+    n: passages in the collection."""
+    share = _rare_share(idf, df, n, params)
+    w = params.w_bm25_min + (params.w_bm25_max - params.w_bm25_min) * share
+    top_bm = np.nanmax(bm25, axis=-1, keepdims=True)
+    bm_norm = np.divide(bm25, top_bm, out=np.zeros_like(bm25), where=top_bm > 0)
+    lo = np.nanmin(dense, axis=-1, keepdims=True)
+    hi = np.nanmax(dense, axis=-1, keepdims=True)
+    d_norm = np.divide(dense - lo, hi - lo, out=np.zeros_like(dense), where=hi > lo)
+    return (1 - w) * d_norm + w * bm_norm
 
 
 def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybrid",
@@ -104,11 +131,9 @@ def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybri
     elif mode == "bm25":
         fused = bm25
     else:
-        share = rare_match_share(index, tokens, params)
-        w = params.w_bm25_min + (params.w_bm25_max - params.w_bm25_min) * share
-        top_bm = float(bm.max()) if bm.size else 0.0
-        bm_norm = bm25 / top_bm if top_bm > 0 else np.zeros_like(bm25)
-        fused = (1 - w) * _minmax(dense) + w * bm_norm
+        idf, df = query_term_stats(index, tokens)
+        fused = fuse(dense.astype(np.float64), bm25.astype(np.float64), idf, df,
+                     len(passages), params)
     order = np.argsort(-fused, kind="stable")[:top_k]
     return [Hit(passages[cand[i]], float(fused[i]), float(dense[i]), float(bm25[i]), rank + 1)
             for rank, i in enumerate(order)]

@@ -1,0 +1,94 @@
+"""Shared helpers for the benchmarks: cached benchmark indexes and cached query embeddings.
+
+Embedding is slow on CPU (1-3 passages/s), so every benchmark index is built once into
+``$QA_HOME/bench-index/<name>-<corpus hash>-<model fingerprint>`` (QA_HOME defaults to
+~/.cache/qa) and reused; it is rebuilt only when that folder has no manifest. Query embeddings
+are cached next to it, keyed by the same model fingerprint, so reruns only need numpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from qa.models import qa_home  # noqa: E402
+
+
+def cache_root() -> Path:
+    path = qa_home() / "bench-index"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def source_hash(path: Path) -> str:
+    """Hash of a corpus file, or of the files of a corpus folder (names and bytes, sorted)."""
+    h = hashlib.sha256()
+    if path.is_dir():
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f.read_bytes())
+    else:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def model_tag(embedder) -> str:
+    fp = embedder.fingerprint
+    return re.sub(r"[^0-9A-Za-z]", "", fp.split(":")[-1])[:8] or "model"
+
+
+def index_dir(name: str, source: Path, embedder) -> Path:
+    return cache_root() / f"{name}-{source_hash(source)}-{model_tag(embedder)}"
+
+
+def ensure_index(name: str, source: Path, embedder, log=print) -> Path:
+    """The cached index of `source`, built with `qa ingest` first if it is missing."""
+    folder = index_dir(name, source, embedder)
+    if (folder / "manifest.json").exists():
+        return folder
+    log(f"building the {name} index in {folder} (slow: 1-3 passages/s with the real model; "
+        "better run it in the background with nohup)")
+    t0 = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "qa"), "ingest", str(source), "--index",
+                    str(folder), "-q"], check=True)
+    n = json.loads((folder / "manifest.json").read_text("utf-8"))["passages"]
+    dt = time.perf_counter() - t0
+    log(f"built {name}: {n} passages in {dt:.0f}s ({n / dt:.2f} passages/s)")
+    return folder
+
+
+def cached_query_vectors(name: str, questions: list[str], embedder) -> np.ndarray:
+    """Query embeddings (as search() computes them), cached per set and model by text."""
+    from qa.text import normalize_query
+
+    stem = cache_root() / "queries" / f"{name}-{model_tag(embedder)}"
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    texts_file, vec_file = stem.with_suffix(".json"), stem.with_suffix(".npy")
+    known: dict[str, int] = {}
+    vectors = np.zeros((0, 0), dtype=np.float32)
+    if texts_file.exists() and vec_file.exists():
+        texts = json.loads(texts_file.read_text("utf-8"))
+        vectors = np.load(vec_file)
+        if len(texts) == len(vectors):
+            known = {t: i for i, t in enumerate(texts)}
+    queries = [normalize_query(q) for q in questions]
+    missing = list(dict.fromkeys(q for q in queries if q not in known))
+    for start in range(0, len(missing), 64):  # saved in chunks: a long run can be resumed
+        chunk = missing[start:start + 64]
+        new = embedder.embed_queries(chunk)
+        texts = [*known, *chunk]
+        vectors = new if not len(vectors) else np.concatenate([vectors, new])
+        known = {t: i for i, t in enumerate(texts)}
+        np.save(vec_file, vectors)
+        texts_file.write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
+    return vectors[[known[q] for q in queries]]
