@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -227,7 +228,7 @@ class _Query:
     def is_place_token(self, t: str) -> bool:
         return any(t in p or p in t for p in self.places)
 
-    @property
+    @cached_property
     def sel_idf(self) -> dict[str, float]:
         """Weights for choosing sentences: the place a question names matters little there
         (support already checked it, and articles say 该县 rather than repeat it)."""
@@ -262,22 +263,21 @@ class Answerer:
                 self._next[passages[i].id] = i + 1
 
     def _query(self, q: str) -> _Query:
-        from qa.search import _doc_freq
+        from qa.search import query_term_stats
 
         tokens = list(dict.fromkeys(self.index.tokenizer.query(q))) if self.index.tokenizer \
             else []
-        bm = self.index.bm25
         n = max(len(self.index.passages), 1)
-        idf, df = {}, {}
-        for t in tokens:
-            tid = bm.vocab_dict.get(t) if bm is not None else None
-            df[t] = _doc_freq(bm, tid) if tid is not None else 0
-            idf[t] = float(np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)))
+        _, dfs = query_term_stats(self.index, tokens)
+        df = {t: int(d) for t, d in zip(tokens, dfs, strict=False)}
+        df.update({t: 0 for t in tokens if t not in df})
+        # BM25's idf, also for unseen tokens (df 0), which the answerer weighs as very rare
+        idf = {t: float(np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in tokens}
         query = _Query(q, question_kind(q), tokens, idf, df, hard_terms(q))
-        m = _ASKED.search(normalize_query(q))
+        norm_q = normalize_query(q)
+        m = _ASKED.search(norm_q)
         if m and self.index.tokenizer:
-            near = normalize_query(q)[max(0, m.start() - 4):m.start()] + m.group(0)[:0] + \
-                normalize_query(q)[m.end():m.end() + 6]
+            near = norm_q[max(0, m.start() - 4):m.start()] + norm_q[m.end():m.end() + 6]
             query.attribute = [t for t in self.index.tokenizer(near) if len(t) >= 2]
         return query
 
