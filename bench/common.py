@@ -92,3 +92,47 @@ def cached_query_vectors(name: str, questions: list[str], embedder) -> np.ndarra
         np.save(vec_file, vectors)
         texts_file.write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
     return vectors[[known[q] for q in queries]]
+
+
+EXT = Path("/work/shared/eval/external") if Path("/work/shared").exists() else \
+    ROOT.parent / "shared" / "eval" / "external"
+
+
+def dureader_mix() -> Path:
+    """DuReader's 100 paragraphs with the CMRC and DRCD paragraphs as distractors, as one
+    corpus file (written to the cache; its vectors mostly come from the vector cache)."""
+    mix = cache_root() / "dureader-mix.jsonl"
+    parts = ("dureader_demo_train", "cmrc2018_dev", "drcd_dev")
+    text = "".join((EXT / f"{p}.corpus.jsonl").read_text("utf-8") for p in parts)
+    if not mix.exists() or mix.read_text("utf-8") != text:
+        mix.write_text(text, "utf-8")
+    return mix
+
+
+def machine_info() -> str:
+    """One line for every benchmark table: CPU, the flags that decide embedding speed, cores,
+    device (these machines differ between sessions, so numbers are only comparable with it)."""
+    import os
+    import platform
+
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model in ("", platform.machine()):
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+    shown = " ".join(f for f in wanted if f in flags) or "none of avx2/avx512/amx"
+    device = "cpu"
+    try:
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        pass
+    return (f"{model}; flags: {shown}; {os.cpu_count()} cores; device {device}; "
+            f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+from qa.boilerplate import Boilerplate, learn
 from qa.clean import Cleaned, clean
 from qa.documents import Document
 from qa.flags import Flag, detect_flags
@@ -93,10 +96,11 @@ def main_places(text: str, limit: int = 2) -> list[str]:
     return [w for w, n in counts.most_common(limit) if n >= 2]
 
 
-def process(doc: Document) -> tuple[DocumentRecord, list[Passage], Cleaned]:
-    """Clean, flag and split one document."""
+def process(doc: Document, boilerplate: Boilerplate | None = None,
+            ) -> tuple[DocumentRecord, list[Passage], Cleaned]:
+    """Clean, flag and split one document; `boilerplate` is what its batch repeats."""
     script = doc.meta.get("script") or detect_script(doc.text)
-    cleaned = clean(doc.text, doc.title, doc.format)
+    cleaned = clean(doc.text, doc.title, doc.format, boilerplate)
     places = main_places(cleaned.text)
     context = doc.title + (f"({'、'.join(places)})" if places else "")
     flags: list[Flag] = detect_flags(cleaned, script)
@@ -119,3 +123,27 @@ def process(doc: Document) -> tuple[DocumentRecord, list[Passage], Cleaned]:
         passages=len(passages), chars=len(cleaned.text), raw=doc.text, meta=meta,
     )
     return record, passages, cleaned
+
+
+def batch_key(doc: Document) -> str:
+    """Which documents share a source: the records of one JSONL file, the files of a folder."""
+    if not doc.path:
+        return ""
+    path = Path(doc.path)
+    return str(path) if path.suffix.lower() == ".jsonl" else str(path.parent)
+
+
+def learn_boilerplate(docs: Sequence[Document], min_docs: int = 3) -> dict[str, Boilerplate]:
+    """What each source's documents repeat (lines, trailing and leading segments), by source."""
+    groups: dict[str, list[str]] = {}
+    for doc in docs:
+        groups.setdefault(batch_key(doc), []).append(doc.text)
+    return {key: learn(texts, min_docs) for key, texts in groups.items()}
+
+
+def process_batch(docs: Sequence[Document], min_docs: int = 3,
+                  ) -> list[tuple[DocumentRecord, list[Passage], Cleaned]]:
+    """Process documents read together: chrome a source repeats across `min_docs` of its
+    documents is dropped from all of them, on top of what each document shows by itself."""
+    learned = learn_boilerplate(docs, min_docs)
+    return [process(doc, learned.get(batch_key(doc))) for doc in docs]

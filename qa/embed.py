@@ -223,6 +223,11 @@ class SentenceTransformerEmbedder:
         self._model = model
         return model
 
+    @property
+    def vector_space(self) -> str:
+        """What makes two vectors comparable (see qa.vcache): weights, precision, device kind."""
+        return f"{self.name}|{self.fingerprint}|{self.dtype}|torch"
+
     def _encode(self, kind: str, texts: Sequence[str], progress: bool) -> np.ndarray:
         model = self.load()
         method = getattr(model, f"encode_{kind}", None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.clean import Cleaned
+from qa.clean import PDF_REPAIRS, Cleaned
 
 # Synonym-spinning tools replace common policy words with dictionary synonyms that no editor
 # would choose. Each pair is (original, spun form); the spun forms are rare in real news, so
@@ -67,7 +67,9 @@ def detect_flags(cleaned: Cleaned, script: str) -> list[Flag]:
     flags: list[Flag] = []
     if script == "traditional":
         flags.append(Flag("traditional", "正文为繁体中文; 检索与回答时转换为简体"))
-    repairs = cleaned.repairs
+    # Evidence, not format: only repairs that a PDF layout makes necessary count (removing
+    # a web page's toolbar never does), and a clean PDF needs no warning.
+    repairs = {k: n for k, n in cleaned.repairs.items() if k in PDF_REPAIRS and n}
     if repairs:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(repairs.items()))
         flags.append(Flag("pdf-extraction", f"repaired PDF artifacts ({detail})"))

@@ -37,6 +37,7 @@ VECTORS = "vectors.npy"
 FAISS_FILE = "faiss.index"
 BM25_DIR = "bm25"
 USERDICT = "userdict.txt"
+BIGRAMS = "bigrams.npz"
 FORMAT_VERSION = 1
 HNSW_THRESHOLD = int(os.environ.get("QA_HNSW_THRESHOLD", "50000"))
 HNSW_M = 32
@@ -46,6 +47,15 @@ def search_text(p: Passage, context: bool = True) -> str:
     """What search sees: the document context line and the text, Simplified, NFKC, spun words
     mapped back. Display keeps the original."""
     text = normalize_query(f"{p.context}\n{p.text}" if context and p.context else p.text)
+    return despin(text) if "spun" in p.flags else text
+
+
+def match_text(p: Passage) -> str:
+    """What the answerer compares with a question: the passage text folded (qa.question.fold),
+    spun words mapped back (display keeps the original)."""
+    from qa.question import fold
+
+    text = fold(p.text)
     return despin(text) if "spun" in p.flags else text
 
 
@@ -83,6 +93,7 @@ class SearchIndex:
         self.faiss = None
         self.bm25 = None
         self.tokenizer = None
+        self._grams = None
         self.deleted: set[int] = set()
         self.row_of: dict[int, int] = {}
         manifest = self.path / MANIFEST
@@ -114,6 +125,10 @@ class SearchIndex:
         self.tokenizer = ChineseTokenizer.load(self.path / USERDICT)
         self.bm25 = bm25s.BM25.load(str(self.path / BM25_DIR)) if self.collection.passages \
             else None
+        if (self.path / BIGRAMS).exists():
+            from qa.grams import BigramStats
+
+            self._grams = BigramStats.load(self.path / BIGRAMS)
         self._index_rows()
 
     def _index_rows(self) -> None:
@@ -123,11 +138,20 @@ class SearchIndex:
     def passages(self) -> list[Passage]:
         return self.collection.passages
 
+    @property
+    def grams(self):
+        """Bigram document frequencies (qa.grams); counted here for an index saved without."""
+        if self._grams is None:
+            from qa.grams import BigramStats
+
+            self._grams = BigramStats.from_texts(match_text(p) for p in self.passages)
+        return self._grams
+
     # ------------------------------------------------------------------ building
     def update(self, progress: bool = True, rebuild: bool = False) -> int:
-        """Bring vectors, FAISS and BM25 in line with the collection; returns passages embedded.
-
-        Passages whose id already has a vector are not embedded again.
+        """Bring vectors, FAISS and BM25 in line with the collection; returns how many texts
+        were embedded now. Passages whose id already has a vector, or whose text is in the
+        vector cache (qa.vcache), are not embedded again.
         """
         import faiss
 
@@ -143,9 +167,13 @@ class SearchIndex:
             row = old.get(faiss_id(p.id))
             if row is not None:
                 vectors[i] = old_vectors[row]
+        fresh = 0
         if todo:
-            embedded = self.embedder.embed_documents([search_text(passages[i]) for i in todo],
-                                                     progress=progress)
+            from qa.vcache import embed_cached
+
+            embedded, fresh = embed_cached(self.embedder,
+                                           [search_text(passages[i]) for i in todo],
+                                           progress=progress)
             vectors[todo] = embedded
         ids = np.array([faiss_id(p.id) for p in passages], dtype=np.int64)
         live = set(ids.tolist())
@@ -172,6 +200,9 @@ class SearchIndex:
         texts = [search_text(p) for p in passages]
         self.tokenizer = ChineseTokenizer(mine_terms(texts))
         self.bm25 = self._build_bm25(texts) if passages else None
+        from qa.grams import BigramStats
+
+        self._grams = BigramStats.from_texts(match_text(p) for p in passages)
         self.manifest = {
             "format_version": FORMAT_VERSION,
             "model": self.embedder.name,
@@ -185,7 +216,7 @@ class SearchIndex:
             "versions": _versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        return len(todo)
+        return fresh
 
     def _build_bm25(self, texts: list[str]):
         import bm25s
@@ -205,6 +236,8 @@ class SearchIndex:
                 self.bm25.save(str(folder / BM25_DIR))
             if self.tokenizer is not None:
                 self.tokenizer.save(folder / USERDICT)
+            if self._grams is not None:
+                self._grams.save(folder / BIGRAMS)
             (folder / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False,
                                                       indent=2), "utf-8")
 

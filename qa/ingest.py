@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from qa.corpus import DocumentRecord, process
+from qa.corpus import DocumentRecord, batch_key, learn_boilerplate, process
+from qa.documents import Document
 from qa.embed import Embedder, get_embedder
 from qa.errors import QAError, ReadError
 from qa.index import SearchIndex
@@ -51,23 +52,25 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     index = SearchIndex(index_dir, embedder or get_embedder(), fresh=rebuild)
     coll = index.collection
     changed = rebuild or not index.manifest
+    docs: list[Document] = []
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         try:
-            docs = read_file(path)
+            docs.extend(read_file(path))
         except ReadError as e:
             report.failures.append(e)
-            continue
         except QAError as e:  # any other domain error for this file stays with this file
             report.failures.append(ReadError(path, str(e)))
-            continue
-        for doc in docs:
-            record, passages, _ = process(doc)
-            before = coll.documents.get(record.doc_id)
-            if before is None or before.to_dict() != record.to_dict():
-                changed = True
-            coll.add(record, passages)
-            report.documents.append(record)
-            report.passages += len(passages)
+    # Cleaned as one batch: chrome repeated across a folder's (or a JSONL file's) documents
+    # is recognised from the repetition (qa.boilerplate.learn).
+    learned = learn_boilerplate(docs)
+    for doc in tqdm(docs, desc="cleaning", unit="doc", disable=not progress):
+        record, passages, _ = process(doc, learned.get(batch_key(doc)))
+        before = coll.documents.get(record.doc_id)
+        if before is None or before.to_dict() != record.to_dict():
+            changed = True
+        coll.add(record, passages)
+        report.documents.append(record)
+        report.passages += len(passages)
     if changed and coll.documents:
         report.embedded = index.update(progress=progress, rebuild=rebuild)
         index.save()

@@ -387,7 +387,7 @@ def _visible_text(html: str) -> tuple[str, str]:
     blocks = {
         "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
         "section", "article", "header", "footer", "nav", "aside", "blockquote", "pre", "dd",
-        "dt", "main", "form", "hr",
+        "dt", "main", "form", "hr", "td", "th",
     }  # fmt: skip
     parts: list[str] = []
 
@@ -408,6 +408,16 @@ def _visible_text(html: str) -> tuple[str, str]:
     walk(body if body is not None else root)
     lines = (re.sub(r"[ \t\u3000\xa0]+", " ", ln).strip() for ln in "".join(parts).split("\n"))
     return "\n".join(ln for ln in lines if ln), title
+
+
+def _flattened_layout_table(text: str) -> bool:
+    """Most of the extracted text sits in one markdown table row holding several sentences."""
+    rows = [ln for ln in text.split("\n") if ln.lstrip().startswith("|")]
+    if not rows:
+        return False
+    big = max(rows, key=len)
+    sentences = len(re.findall(r"[。！？!?]", big))
+    return len(big) >= 0.5 * len(text.strip()) and sentences >= 3
 
 
 def _read_html(path: Path) -> Document:
@@ -441,6 +451,12 @@ def _read_html(path: Path) -> Document:
     if not text.strip():
         text = fallback_text
         meta["extraction"] = "visible-text"
+    elif _flattened_layout_table(text) and fallback_text.strip():
+        # The page is laid out with tables: trafilatura returns it as one table row with the
+        # article, the menus and the footer glued into a line. Block-per-line visible text
+        # keeps paragraphs apart, so the cleaner can drop the chrome line by line.
+        text = fallback_text
+        meta["extraction"] = "visible-text (layout table)"
     else:
         meta["extraction"] = "trafilatura"
     stem = path.stem

@@ -100,8 +100,12 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, idf: np.ndarray, df: np.ndarray, n
 
 
 def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybrid",
-           params: FusionParams = DEFAULT_PARAMS, candidates: int = CANDIDATES) -> list[Hit]:
-    """Ranked passages for a question, best first, de-duplicated by passage id."""
+           params: FusionParams = DEFAULT_PARAMS, candidates: int = CANDIDATES,
+           exclude_docs: frozenset[str] | set[str] = frozenset()) -> list[Hit]:
+    """Ranked passages for a question, best first, de-duplicated by passage id.
+
+    `exclude_docs` leaves documents out (a user's filter, or an evaluation that hides the
+    passage a question was written from to see whether the system then says so)."""
     if mode not in MODES:
         raise InputError(f"unknown search mode '{mode}'; accepted: {', '.join(MODES)}")
     if top_k < 1:
@@ -121,6 +125,8 @@ def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybri
         top = np.argsort(-bm)[:candidates]
         rows += [int(r) for r in top if bm[r] > 0]
     rows = list(dict.fromkeys(rows))
+    if exclude_docs:
+        rows = [r for r in rows if passages[r].doc_id not in exclude_docs]
     if not rows:
         return []
     cand = np.array(rows)

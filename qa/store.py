@@ -20,7 +20,7 @@ from qa.errors import QAError
 DOCUMENTS = "documents.jsonl"
 PASSAGES = "passages.jsonl"
 OWNED = {DOCUMENTS, PASSAGES, "manifest.json", "vectors.npy", "faiss.index", "bm25",
-         "userdict.txt"}
+         "userdict.txt", "bigrams.npz"}
 
 
 def default_index_dir() -> Path:

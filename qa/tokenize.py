@@ -84,6 +84,15 @@ class ChineseTokenizer:
         return [t for t in self._jieba.cut_for_search(text)
                 if t.strip() and _TOKEN_OK.search(t) and t not in self.stopwords]
 
+    def words(self, text: str) -> list[str]:
+        """Plain segmentation (not search mode): each word once, in order."""
+        return list(self._jieba.cut(text))
+
+    def known(self, word: str) -> bool:
+        """In jieba's dictionary (or ours): 䲟 is not, so 短/䲟 is an unknown name."""
+        self._jieba.check_initialized()
+        return self._jieba.FREQ.get(word, 0) > 0
+
     def query(self, question: str) -> list[str]:
         """Tokens of a question without its question words."""
         return self(_QUESTION_RE.sub(" ", normalize_query(question)))

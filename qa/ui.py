@@ -149,6 +149,7 @@ class Engine:
         self.lock = threading.Lock()  # one writer at a time; readers use the last snapshot
         self.index: SearchIndex | None = None
         self.answerer: Answerer | None = None
+        self.strict_answerer: Answerer | None = None
         self.error = ""
         self.reload()
 
@@ -165,17 +166,20 @@ class Engine:
         try:
             index = open_index(self.index_dir, self.embedder)
         except IndexStateError as e:
-            self.index, self.answerer, self.error = None, None, str(e)
+            self.index, self.answerer, self.strict_answerer = None, None, None
+            self.error = str(e)
             return
-        self.index, self.answerer, self.error = index, Answerer(index), ""
+        self.index, self.error = index, ""
+        self.answerer, self.strict_answerer = Answerer(index), Answerer(index, strict=True)
 
     @property
     def documents(self) -> dict:
         return self.index.collection.documents if self.index is not None else {}
 
-    def ask(self, question: str, top_k: int = 8, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, top_k: int = 8, mode: str = "hybrid",
+            strict: bool = False) -> Answer:
         """Answer from the current snapshot of the index."""
-        answerer = self.answerer
+        answerer = self.strict_answerer if strict else self.answerer
         if answerer is None:
             raise QAError("还没有可检索的文档：请先在“文档”页上传文档。"
                           f"（{self.error or 'no index'}）")
@@ -239,22 +243,19 @@ def render_answer(ans: dict, turn: int, question: str = "", documents: dict | No
     """
     documents = documents or {}
     searched = _searched_line(ans.get("searched") or ans.get("question", ""), question)
-    if not ans.get("found"):
+    cited = {c["n"]: c for c in ans.get("citations", [])}
+    if not ans.get("found") and not (ans.get("partial") and cited):
         return (f'<div class="qa-answer qa-notfound">{searched}'
                 f"{_render_not_found(ans, turn, documents)}</div>")
-    cited = {c["n"]: c for c in ans.get("citations", [])}
 
-    def badge(m: re.Match) -> str:
-        n = int(m.group(1))
-        if n not in cited:
-            return m.group(0)
+    def badge(n: int) -> str:
         title = esc(cited[n].get("title", ""))
         return (f'<a class="cite {_ref("passage", turn, n)}" role="button" tabindex="0" '
                 f'title="[{n}] {title}">{n}</a>')
 
-    lines = [_MARKER.sub(badge, html.escape(line, quote=True).translate(_EXTRA_NO_BRACKETS))
-             for line in ans.get("answer", "").split("\n")]
-    body = "<br>".join(lines)
+    body = _render_segments(ans, cited, badge)
+    if not ans.get("found"):  # partial: the topic is there, the asked value is not
+        body = f'<div class="qa-notfound-msg">⚠ {body}</div>'
     sources = []
     for n, c in sorted(cited.items()):
         sources.append(
@@ -264,6 +265,31 @@ def render_answer(ans: dict, turn: int, question: str = "", documents: dict | No
             f"{_flag_chips(c.get('flags') or [], documents.get(c.get('doc_id')))}</div>")
     srcs = f'<div class="qa-srcs"><div>来源：</div>{"".join(sources)}</div>' if sources else ""
     return f'<div class="qa-answer">{searched}<div class="qa-text">{body}</div>{srcs}</div>'
+
+
+def _render_segments(ans: dict, cited: dict, badge) -> str:
+    """The answer as HTML from its segments: a badge only where the answerer put a citation,
+    so a literal [2] inside a quoted sentence stays text. Answers without segments (older
+    JSON) fall back to the [n] markers of the answer text."""
+    segments = ans.get("segments") or []
+    if not segments:
+        def marker(m: re.Match) -> str:
+            n = int(m.group(1))
+            return badge(n) if n in cited else m.group(0)
+        lines = [_MARKER.sub(marker, html.escape(line, quote=True).translate(_EXTRA_NO_BRACKETS))
+                 for line in ans.get("answer", "").split("\n")]
+        return "<br>".join(lines)
+    lines: list[str] = []
+    previous_line = None
+    for seg in segments:
+        label, n, line = seg.get("label") or "", seg.get("n"), seg.get("line")
+        piece = esc(seg.get("text", "")) + (badge(n) if n in cited else "")
+        if line is None or line != previous_line or not lines:
+            lines.append((f"<b>{esc(label)}</b>：" if label else "") + piece)
+        else:
+            lines[-1] += piece
+        previous_line = line
+    return "<br>".join(lines)
 
 
 # Answer text keeps [ ] so the markers can be found; every other special character is escaped.
@@ -407,8 +433,8 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
     engine = Engine(index_dir, embedder)
     engine.warm_up()
 
-    def respond(message: str, turns: list[dict], top_k: float, mode: str
-                ) -> Iterator[tuple]:
+    def respond(message: str, turns: list[dict], top_k: float, mode: str,
+                strict: bool = False) -> Iterator[tuple]:
         question = (message or "").strip()
         if not question:
             gr.Warning("请输入问题，例如：卢氏模式是什么")
@@ -421,7 +447,7 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         yield "", pending, turns
         try:
             clean_question(searched)
-            ans = engine.ask(searched, top_k=int(top_k), mode=mode).to_dict()
+            ans = engine.ask(searched, top_k=int(top_k), mode=mode, strict=bool(strict)).to_dict()
             turn = {"question": question, "searched": searched, "answer": ans}
         except QAError as e:
             turn = {"question": question, "searched": searched, "error": str(e)}
@@ -441,10 +467,11 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         kind = "nearest" if data.get("kind") == "nearest" else "passage"
         return render_passage(ans, n, engine.documents, kind)
 
-    def ask_api(question: str, top_k: int = 8, mode: str = "hybrid") -> dict:
+    def ask_api(question: str, top_k: int = 8, mode: str = "hybrid", strict: bool = False
+                ) -> dict:
         """Same JSON object as `qa ask --json`: the Answer as a dict."""
         try:
-            return engine.ask(question, top_k=top_k, mode=mode).to_dict()
+            return engine.ask(question, top_k=top_k, mode=mode, strict=bool(strict)).to_dict()
         except QAError as e:
             raise gr.Error(str(e)) from e
 
@@ -505,6 +532,9 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
                     top_k = gr.Slider(3, 20, value=8, step=1, label="检索段落数")
                     mode = gr.Radio(MODES, value="hybrid", label="检索方式",
                                     info="hybrid = 向量 + 关键词；dense = 向量；bm25 = 关键词")
+                    strict = gr.Checkbox(False, label="严格模式",
+                                         info="资料只是相关但没有答案时，更常回答“没有找到”；"
+                                              "也会漏掉少数能回答的问题")
             with gr.Column(scale=2):
                 panel = gr.HTML(PANEL_HINT, js_on_load=CITE_JS, elem_id="qa-panel",
                                 head=f"<style>{CSS}</style>", label="原文")
@@ -523,7 +553,7 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
             upload_btn = gr.Button("导入", variant="primary")
             status = gr.Textbox(label="结果", lines=3, interactive=False)
 
-        ask_inputs = [box, turns, top_k, mode]
+        ask_inputs = [box, turns, top_k, mode, strict]
         ask_outputs = [box, chatbot, turns]
         box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
         send.click(respond, ask_inputs, ask_outputs, api_visibility="private")

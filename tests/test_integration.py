@@ -79,8 +79,23 @@ def test_paraphrase_and_traditional_question(real_answerer):
     assert ans.found and "13.5万亩" in ans.answer
 
 
-@pytest.mark.parametrize("q", ["北京市海淀区的扶贫政策是什么", "今天上证指数收盘多少点",
-                               "世界杯冠军是哪个国家", "靖宇县2020年GDP是多少"])
-def test_unanswerable(real_answerer, q):
+@pytest.mark.parametrize("q,why", [
+    ("北京市海淀区的扶贫政策是什么", "海淀区"),  # a named place no passage mentions
+    ("靖宇县2020年GDP是多少", "gdp"),  # an exact term no passage mentions
+    ("Python怎么读取Excel文件", "python"),
+    ("今天上证指数收盘多少点", "weakly"),  # nothing close enough
+    ("世界杯冠军是哪个国家", "weakly"),
+])
+def test_unanswerable(real_answerer, q, why):
     ans = real_answerer.ask(q)
     assert not ans.found and not ans.citations and ans.passages
+    assert ans.answer.startswith("资料中没有找到")
+    assert why in ans.warnings[-1].lower()
+
+
+def test_asked_value_absent_says_so_and_cites_the_topic(real_answerer):
+    """The 绵阳 article says 累计选派名…名农技员: the figures were lost in extraction."""
+    ans = real_answerer.ask("绵阳累计选派了多少名农技员")
+    assert not ans.found and ans.partial
+    assert ans.answer.startswith("资料中没有找到") and "数字" in ans.answer
+    assert ans.citations and "农技员" in ans.citations[0].quote

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from qa.clean import clean
 from qa.split import MAX_CHARS, paragraph_role, split
-from qa.text import narrow
+from tests.checks import assert_offsets_exact
 
 _ws = re.compile(r"\s+")
 
@@ -91,14 +91,5 @@ def test_split_loses_and_duplicates_nothing(raw, fmt):
 @settings(max_examples=200, deadline=None)
 @given(_doc, st.sampled_from(["text", "pdf"]))
 def test_cleaned_offsets_round_trip_to_raw(raw, fmt):
-    c = clean(raw, fmt=fmt)
-    assert len(c.offsets) == len(c.text)
-    assert c.offsets == sorted(c.offsets)
-    for ch, off in zip(c.text, c.offsets, strict=True):
-        if not ch.isspace():
-            assert narrow(raw[off]) == ch
-    # Nothing but whitespace, page markers and chrome lines is dropped.
-    kept = set(c.offsets)
-    removed = {i for s, e, _ in c.removed for i in range(s, e)}
-    for i, ch in enumerate(raw):
-        assert i in kept or ch.isspace() or i in removed, (i, ch)
+    # nothing but whitespace, page markers and chrome lines is dropped
+    assert_offsets_exact(raw, clean(raw, fmt=fmt))

@@ -217,6 +217,43 @@ def test_answer_badges_and_panel_highlight():
     assert "qa-error" in render_passage(ans, 9, {})
 
 
+def test_literal_bracket_numbers_in_a_quote_are_not_badges():
+    """A quoted sentence holding [2] (a footnote in the source) shows [2] as text: only the
+    answerer's own citation becomes a badge, even if the answer cites a passage [2]."""
+    from qa.ui import render_answer
+
+    quote = "统计口径见文献[2]。"
+    cites = [{"n": n, "doc_id": f"d{n}", "title": f"t{n}", "passage_id": f"p{n}",
+              "text": quote, "quote": quote, "start": 0, "end": len(quote), "score": 0.5,
+              "source": "", "flags": []} for n in (1, 2)]
+    ans = {"question": "q", "searched": "q", "found": True, "citations": cites,
+           "passages": [], "answer": "统计口径见文献［2］。[1]另一句。[2]",
+           "segments": [{"label": "", "text": "统计口径见文献［2］。", "n": 1, "line": 0},
+                        {"label": "", "text": "另一句。", "n": 2, "line": 0}]}
+    chat = render_answer(ans, 0)
+    assert chat.count('<a class="cite qa-ref') == 2
+    assert "文献［2］。<a" in chat  # the literal stays text, the badge follows the sentence
+    raw = dict(ans, segments=[{"label": "", "text": "统计口径见文献[2]。", "n": 1, "line": 0}],
+               citations=cites[:1])
+    assert render_answer(raw, 0).count('<a class="cite qa-ref') == 1
+
+
+def test_partial_answer_shows_the_note_and_its_citation():
+    from qa.ui import render_answer
+
+    quote = "累计选派名第一书记。"
+    ans = {"question": "q", "searched": "q", "found": False, "partial": True,
+           "answer": f"资料中没有找到所问的数字。相关的内容：{quote}[1]", "passages": [],
+           "citations": [{"n": 1, "doc_id": "d", "title": "t", "passage_id": "p",
+                          "text": quote, "quote": quote, "start": 0, "end": len(quote),
+                          "score": 0.5, "source": "", "flags": []}],
+           "segments": [{"label": "", "text": "资料中没有找到所问的数字。相关的内容：", "n": None},
+                        {"label": "", "text": quote, "n": 1, "line": 0}]}
+    chat = render_answer(ans, 0)
+    assert "qa-notfound-msg" in chat and "资料中没有找到所问的数字" in chat
+    assert chat.count('<a class="cite qa-ref') == 1 and "来源" in chat
+
+
 def test_rewritten_question_is_shown():
     from qa.ui import render_answer
 

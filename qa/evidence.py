@@ -1,0 +1,275 @@
+"""How well a sentence answers a question, and whether the collection answers it at all.
+
+Two signals, both general to Chinese text:
+- *coverage*: the share of the question's idf-weighted character bigrams (question words
+  removed) found in the sentence or in its passage's context line (document title and main
+  places: a sentence deep in an article about 丝尾红钻鱼 says 臀鳍硬棘3枚 without repeating the
+  name), so the part of the question that distinguishes one sentence from another decides;
+- *answer type*: a question with 多少 wants a number, 何时 a date, 谁 a name, 哪里 a place; a
+  sentence without one cannot be the answer, however many words it shares.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.grams import BigramStats, bigrams
+from qa.question import Question, fold
+from qa.sentences import Sentence
+
+# Interrogatives and particles: the form of a question, not its content.
+_QWORDS = re.compile(
+    r"是什么|什么样|什么|怎么样|怎么|怎样|如何|多少|几[个名户人年项次倍条家种位]?|为什么|为何|是否|"
+    r"有没有|是不是|请问|分别|哪些|哪个|哪里|哪儿|哪一|哪|谁|何时|何地|何处|何种|多大|多长|多久|"
+    r"多高|多远|吗|呢|么|啥|呀|吧|[?？!！。，,、]")
+
+_DIGIT_NUM = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|‰)?")
+_HAN_NUM = re.compile(r"[零〇一二两三四五六七八九十百千万亿半几数]+"
+                      r"(?:分之[零〇一二三四五六七八九十百千]+)?"
+                      r"(?=[个名户人年项次倍条家所座台辆只件位种批期届岁天月日枚元米吨亩公克斤度层"
+                      r"成分秒周里座部本首篇章册场份张颗株匹头间处路区县省市对]|万|亿)")
+_DYNASTY = "夏商周秦汉晋隋唐宋元明清"
+_TIME = re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[一二三四五六七八九十]+世纪|"
+                   r"\d+\s*世纪|\d+\s*年代|[春夏秋冬]季|[初中末]期|时期|时代|年间|年代|当年|"
+                   rf"[{_DYNASTY}][代朝]|朝代|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]|"
+                   r"[一二三四五六七八九十两\d]+\s*个?\s*(?:年|月|天|周|小时|钟头|分钟|秒)")
+
+
+@lru_cache(maxsize=8192)
+def _posseg_flags(text: str) -> tuple[tuple[str, str], ...]:
+    from qa.question import _posseg
+
+    return _posseg(text)
+
+
+def numbers(folded: str) -> list[str]:
+    """Numbers with the character after them (4月 and 4个 are different values)."""
+    out = []
+    for pattern in (_DIGIT_NUM, _HAN_NUM):
+        for m in pattern.finditer(folded):
+            out.append(m.group(0).strip() + folded[m.end():m.end() + 1])
+    return out
+
+
+_UNIT_Q = re.compile(r"(?:多少|几)(?:万|亿)?([个名户人年项次倍条家所座台辆只件位种批期届岁天袋亩"
+                     r"吨元公里米平方千克斤头株棵套间张本首部座级])")
+
+
+def asked_unit(question: str) -> str:
+    """The unit a quantity question names: 多少户 -> 户, 多少钱 -> 元, 几个 -> '' (个 is any)."""
+    if re.search(r"多少钱|多少资金|多少经费|多少投资", question):
+        return "元"
+    m = _UNIT_Q.search(question)
+    if m:
+        return "" if m.group(1) in "个位种件项次" else m.group(1)
+    # 多少贫困户 / 多少贫困人口: the unit is the noun's last character
+    m = re.search(r"(?:多少|几)([\u4e00-\u9fff]{1,4}?)(?:户|人口|人)(?![\u4e00-\u9fff])", question)
+    if m:
+        return "户" if question[m.end() - 1] == "户" else "人"
+    return ""
+
+
+def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
+    """Whether a sentence holds something of the type the question asks for, beyond what the
+    question itself says (its own years and numbers do not count). None: no type asked."""
+    if kind == "number":
+        own = set(numbers(question))
+        found = [n for n in numbers(folded) if n not in own]
+        unit = asked_unit(question)
+        if unit and found:  # 多少户 wants a number of 户, not the 亩 next to it
+            return bool(re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿余多])?{unit}",
+                                  folded))
+        return bool(found)
+    if kind == "time":
+        own = {m.group(0) for m in _TIME.finditer(question)}
+        return any(m.group(0) not in own for m in _TIME.finditer(folded))
+    if kind in ("person", "place"):
+        want = "nr" if kind == "person" else "ns"
+        qwords = {w for w, _ in _posseg_flags(question)}
+        for w, f in _posseg_flags(folded):
+            if f.startswith(want) and len(w) >= 2 and w not in qwords:
+                return True
+        if kind == "person":  # transliterated names: 约翰·菲利普斯, latin names
+            return bool(re.search(r"\w·\w|[a-z]{3,}", folded))
+        return False
+    return None
+
+
+# Single characters that end a run of one-character words (function words).
+_FUNCTION_CHARS = set("的了是在和与及或等也都而被把将从向对为以于之其这那有要用让使给由到就又还并且"
+                      "但却很更最已会能可不没着过个们吗呢吧啊")
+
+
+def content_bigrams(folded: str, words, known=None) -> set[str]:
+    """Bigrams inside the words of a question. A run of one-character words holding a
+    character the segmenter does not know is joined (短/䲟 -> 短䲟: a rare name); runs of
+    known characters are not (县/建 in 哪些县建了 is no term)."""
+    out: set[str] = set()
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 2 and (known is None or not all(known(c) for c in run)):
+            out.update(bigrams("".join(run)))
+        run.clear()
+
+    for w in words(folded):
+        if len(w) == 1 and w not in _FUNCTION_CHARS and bigrams(w + w):
+            run.append(w)
+            continue
+        flush()
+        if len(w) >= 2:
+            out |= bigrams(w)
+    flush()
+    return out
+
+
+@dataclass
+class Matcher:
+    """The question's content bigrams with their idf weights."""
+
+    weights: dict[str, float]
+    total: float
+
+    @classmethod
+    def for_question(cls, question: Question, stats: BigramStats, words=None,
+                     known=None) -> Matcher:
+        """`words`: a segmenter (text -> words); bigrams then stay inside words, so 快生 from
+        加快生果 (a pair no text contains, hence of high idf) does not dilute the match."""
+        core = _QWORDS.sub(" ", question.folded)
+        grams = content_bigrams(core, words, known) if words is not None else bigrams(core)
+        grams = grams or bigrams(core) or bigrams(question.folded)
+        weights = stats.idf(grams)
+        return cls(weights, sum(weights.values()))
+
+    def coverage(self, grams: set[str], context: set[str] | frozenset[str] = frozenset()
+                 ) -> float:
+        if self.total <= 0:
+            return 0.0
+        got = sum(w for g, w in self.weights.items() if g in grams or g in context)
+        return got / self.total
+
+    def beyond(self, grams: set[str], context: set[str] | frozenset[str]) -> float:
+        """Coverage of the part of the question its context does not already say: what this
+        sentence adds about the question beyond its document's title."""
+        rest = {g: w for g, w in self.weights.items() if g not in context}
+        total = sum(rest.values())
+        if total <= 0:
+            return 1.0 if self.total > 0 else 0.0
+        return sum(w for g, w in rest.items() if g in grams) / total
+
+
+@dataclass
+class Scored:
+    sentence: Sentence
+    coverage: float  # with the passage context
+    own: float  # without it: what the sentence itself says
+    beyond: float  # of the question's part that the context does not say
+    typed: bool | None
+    prior: float  # the passage's retrieval score relative to the best hit
+    score: float = 0.0
+
+
+# Selection weights (bench/answers.py --tune, fitted on the even half of CMRC + DRCD).
+W_PRIOR = 0.25
+W_TYPE = 0.12
+W_OWN = 0.15
+
+
+def score_sentences(question: Question, matcher: Matcher, sentences: list[Sentence],
+                    contexts: dict[str, set[str]], top_score: float) -> list[Scored]:
+    """Every sentence scored for how well it answers; best first."""
+    out = []
+    for s in sentences:
+        ctx = contexts.get(s.hit.passage.id, set())
+        cov = matcher.coverage(s.grams, ctx)
+        own = matcher.coverage(s.grams)
+        beyond = matcher.beyond(s.grams, ctx)
+        typed = has_answer_type(question.kind, s.folded, question.folded) \
+            if cov > 0 else None
+        prior = max(s.hit.score, 0.0) / top_score if top_score > 0 else 0.0
+        score = cov + W_OWN * own + W_PRIOR * prior + (W_TYPE if typed else 0.0) \
+            - (W_TYPE if typed is False else 0.0)
+        out.append(Scored(s, cov, own, beyond, typed, prior, score))
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def context_grams(text: str) -> set[str]:
+    return bigrams(fold(text))
+
+
+# ---------------------------------------------------------------- found or not
+FEATURES = ("coverage", "beyond", "cosine", "typed", "lg", "cov*lg", "bey*lg", "cos*lg",
+            "subject", "sub*lg")
+LEXICAL = ("coverage", "beyond", "typed", "lg", "cov*lg", "bey*lg", "subject", "sub*lg")
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def feature_row(f: dict) -> dict[str, float]:
+    """The decision's inputs from an evidence summary (Evidence.summary()).
+
+    lg (log of the question's content bigrams) lets the weights differ between a long
+    annotator-style question, where a sentence that answers repeats most of it, and a short
+    search query, where the embedding carries more of the match."""
+    lg = float(np.log1p(f.get("grams", 0)))
+    t = f.get("typed")
+    typed = 0.0 if t is None else (1.0 if t else -1.0)
+    cov, bey, cos = f.get("coverage", 0.0), f.get("beyond", 0.0), f.get("cosine", 0.0)
+    sub = f.get("subject", 1.0)
+    return {"coverage": cov, "beyond": bey, "cosine": cos, "typed": typed, "lg": lg,
+            "cov*lg": cov * lg, "bey*lg": bey * lg, "cos*lg": cos * lg, "subject": sub,
+            "sub*lg": sub * lg}
+
+
+@dataclass(frozen=True)
+class FoundModel:
+    """found = sum(w * feature) + bias >= threshold (a logistic model's log-odds), fitted by
+    `bench/answers.py --calibrate --write` on the even half of public questions (answerable
+    CMRC, DRCD, DuReader against their leave-gold-out unanswerable versions); `threshold` is
+    the operating point chosen there (see README)."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    note: str = ""
+    strict_threshold: float | None = None  # rejects more on-topic text, finds a little less
+
+    def score(self, summary: dict) -> float:
+        row = feature_row(summary)
+        return float(sum(w * row[k] for k, w in self.weights.items()) + self.bias)
+
+    def found(self, summary: dict) -> bool:
+        return self.score(summary) >= self.threshold
+
+    def strict(self) -> FoundModel:
+        """The same model at its strict operating point (see README: the trade-off table)."""
+        if self.strict_threshold is None:
+            return self
+        return FoundModel(self.weights, self.bias, self.strict_threshold, self.note + " (strict)",
+                          self.strict_threshold)
+
+
+# Used when nothing is calibrated for the embedding model (a model whose cosine scale is
+# unknown, or the tests' fake): lexical evidence only, a sentence holding half the question.
+LEXICAL_FALLBACK = FoundModel({"coverage": 1.0}, 0.0, 0.45, "uncalibrated: coverage >= 0.45")
+ALWAYS = FoundModel({}, 1.0, 0.0, "answer everything (calibration runs)")
+
+
+def load_found_model(model_name: str, path: Path = CALIBRATION) -> FoundModel:
+    """The calibrated decision for this embedding model; lexical-only for any other model."""
+    try:
+        table = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return LEXICAL_FALLBACK
+    entry = table.get(model_name) or table.get("*")
+    if not isinstance(entry, dict):
+        return LEXICAL_FALLBACK
+    strict = entry.get("strict_threshold")
+    return FoundModel(dict(entry["weights"]), float(entry["bias"]), float(entry["threshold"]),
+                      entry.get("note", ""), None if strict is None else float(strict))

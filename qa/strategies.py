@@ -1,0 +1,401 @@
+"""One small strategy per kind of question: which sentences make the answer.
+
+All of them start from the same ranked sentences (qa.evidence.score_sentences):
+- a fact (number, time, person, place, entity, yes/no) is one sentence, with its neighbour
+  when the sentence alone is a fragment;
+- an explanation (definition, how, why) is a run of consecutive sentences, and for a named
+  programme or slogan (43222, 1+5, “三变”) the sentences that define or expand the term;
+- a person question gives who they are and what they did;
+- a list gathers labelled items; a question across documents gives one sentence per document;
+- two things asked at once are answered part by part.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from qa.evidence import Scored, has_answer_type
+from qa.grams import bigrams
+from qa.index import match_text
+from qa.question import Question, analyze
+from qa.sentences import Sentence, split_sentences
+
+if TYPE_CHECKING:
+    from qa.answer import Answer, Answerer, Evidence
+
+ANSWER_CHARS = 300
+LIST_CHARS = 500
+RUN_CHARS = 200  # an explanation run
+SHORT = 25  # a sentence this short is a fragment: its neighbour comes with it
+_DEFINES = re.compile(r"^[”」』\"]?[\u4e00-\u9fff]{0,4}?\s*(?:[(（][^)）]{0,20}[)）])?\s*"
+                      r"(?:是指|是|即|指|就是|包括|主要包括|分别是|：|:|，?一是|，?具体为|"
+                      r"，?具体是|的(?:内容|含义)是)")
+_ENUM = re.compile(r"^(?:一是|二是|三是|四是|五是|六是|其一|其二|第[一二三四五六七八九十]|"
+                   r"[一二三四五六七八九十]+[、.．]|\d+[、.．)）]|[(（][一二三四五六七八九十\d]+[)）])")
+
+
+# ---------------------------------------------------------------- single questions
+def choose(ans: Answerer, ev: Evidence) -> tuple[list[Sentence], list[str], str]:
+    """(sentences, their labels, a note to put first) for one question."""
+    q = ev.question
+    if q.kind in ("definition", "how", "list") and not q.places:
+        defs = _definitions_by_doc(ans, ev)
+        if len(defs) >= 2:  # one term, defined differently in several documents: give each
+            chosen, labels = [], []
+            for doc_id, run in defs.items():
+                chosen += run
+                labels += [ans.label(doc_id)] * len(run)
+            return chosen, labels, f"资料中“{_term_subject(q)}”有{len(defs)}种不同的说法："
+    if q.kind == "list" and _has_items(ev):
+        return _list_items(ans, ev), [], ""
+    if q.kind == "person" and q.people:
+        return _person(ans, ev), [], ""
+    if q.kind in ("definition", "how", "why", "list"):
+        chosen = _term(ans, ev) if _term_subject(q) else []
+        return chosen or _run(ans, ev, ev.ranked[0]), [], ""
+    return _fact(ans, ev), [], ""
+
+
+def single(ans: Answerer, ev: Evidence) -> Answer:
+    from qa.answer import compose
+
+    q = ev.question
+    chosen, labels, note = choose(ans, ev)
+    many = len({s.hit.passage.id for s in chosen}) > 2
+    joiner = "\n" if (q.kind == "list" and many) or labels else ""
+    out = compose(q, chosen, labels, ans.passages_of(ev.hits), list(q.warnings), joiner)
+    if note:
+        out.answer = note + "\n" + out.answer
+        out.segments.insert(0, {"label": "", "text": note, "n": None})
+    return out
+
+
+def _fact(ans: Answerer, ev: Evidence) -> list[Sentence]:
+    """The best sentence with its neighbour when it is a fragment or refers back. When it
+    lacks the asked value (a number, a date, a name): the next sentence if that has it (the
+    topic sentence, then the figure), else a nearly-as-close sentence that has it."""
+    best = ev.ranked[0]
+    chosen = _window(ans, best.sentence)
+    if best.typed is False:
+        nxt = _next_sentence(best.sentence)
+        if nxt is not None and has_answer_type(ev.question.kind, nxt.folded,
+                                               ev.question.folded):
+            return [*chosen, nxt] if nxt not in chosen else chosen
+        typed = [x for x in ev.ranked[1:6] if x.typed and x.coverage >= 0.8 * best.coverage]
+        if typed:
+            chosen = _window(ans, typed[0].sentence)
+    return chosen
+
+
+def _next_sentence(s: Sentence) -> Sentence | None:
+    sents = split_sentences(s.hit)
+    return sents[s.index + 1] if s.index + 1 < len(sents) else None
+
+
+def _window(ans: Answerer, s: Sentence) -> list[Sentence]:
+    sents = split_sentences(s.hit)
+    i = s.index
+    out = [sents[i]] if i < len(sents) else [s]
+    if out[0].refers_back and i > 0 and len(sents[i - 1].text) <= 120:
+        out.insert(0, sents[i - 1])
+    if len(s.text) < SHORT and i + 1 < len(sents):
+        out.append(sents[i + 1])
+    return out
+
+
+def _run(ans: Answerer, ev: Evidence, best: Scored) -> list[Sentence]:
+    """An explanation: the best sentence and those that continue it (refer back, enumerate,
+    or are about the question too), up to RUN_CHARS."""
+    sents = split_sentences(best.sentence.hit)
+    i = best.sentence.index
+    out = _window(ans, sents[i] if i < len(sents) else best.sentence)
+    used = sum(len(x.text) for x in out)
+    own = ev.matcher.coverage(best.sentence.grams) if ev.matcher else 0.0
+    j = out[-1].index + 1
+    while j < len(sents) and used + len(sents[j].text) <= RUN_CHARS:
+        x = sents[j]
+        relevant = ev.matcher is not None and own > 0 and \
+            ev.matcher.coverage(x.grams) >= 0.5 * own
+        parallel = len(x.text) > 4 and x.text[:2] in "".join(y.text for y in out)  # 在“地”方面
+        if not (x.refers_back or _ENUM.match(x.text) or used < 60 or relevant or parallel):
+            break
+        out.append(x)
+        used += len(x.text)
+        j += 1
+    if j >= len(sents) and used < 80:  # the story goes on in the next passage
+        nxt = ans.next_hit(best.sentence.hit)
+        if nxt is not None:
+            for x in split_sentences(nxt):
+                if not x.refers_back or used + len(x.text) > RUN_CHARS:
+                    break
+                out.append(x)
+                used += len(x.text)
+    return out
+
+
+# ---------------------------------------------------------------- terms
+def _term_subject(q: Question) -> str:
+    """The programme, slogan or term a question asks about: a quoted or numbered term, else
+    the noun phrase before 是什么/指什么."""
+    if q.exact_terms:
+        return max(q.exact_terms, key=len)
+    m = re.match(r"^(?:什么是|何谓|请问)?(.{2,20}?)(?:到底|具体|究竟)?(?:是什么|是指什么|指什么|"
+                 r"是啥|的含义|的意思|指的是|包括哪些|包括什么|有哪些内容|是怎么回事|是怎么个|"
+                 r"怎么个|是个什么|是哪[一二三四五六七八九十两几些]|是怎么规定|怎么规定)", q.folded)
+    if m:
+        term = re.sub(r"^(.{2,8}?)的", "", m.group(1)) if q.places else m.group(1)
+        return term.strip("“”\"「」 ")
+    return ""
+
+
+def _defining(ans: Answerer, term: str, hits) -> list[tuple[Sentence, int]]:
+    """(sentence, strength) for sentences that define or introduce `term`: the term followed
+    by 是/即/指/包括/：/一是 (strength 2), or a heading naming it (strength 1)."""
+    out = []
+    for h in hits:
+        for s in split_sentences(h):
+            ats = [m.start() for m in re.finditer(re.escape(term), s.folded)]
+            if not ats:
+                continue
+            at = ats[0]
+            if any(_DEFINES.match(s.folded[a + len(term):]) for a in ats):
+                out.append((s, 2))
+            elif s.is_heading or (len(s.text) <= 40 and at <= 10) or (
+                    at > 0 and s.folded[at - 1] in "“「『\"" and re.search(
+                        r"探索|形成|推出|实施|推行|创新|建立|打造|总结|提出", s.folded[:at])):
+                out.append((s, 1))  # a heading, or 探索出“1+5”模式: the sentences after explain
+    return out
+
+
+def _term(ans: Answerer, ev: Evidence) -> list[Sentence]:
+    term = _term_subject(ev.question)
+    if not term:
+        return []
+    found = _defining(ans, term, ev.support)
+    if not found:
+        return []
+    order = {h.passage.id: i for i, h in enumerate(ev.support)}
+
+    def about(s: Sentence) -> float:  # 梓潼那个1+5: the passage about 梓潼, not 平武's 1+5
+        if ev.matcher is None:
+            return 0.0
+        return ev.matcher.coverage(bigrams(match_text(s.hit.passage)))
+
+    found.sort(key=lambda x: (-(about(x[0]) + 0.15 * x[1]), order[x[0].hit.passage.id],
+                              x[0].start))
+    return _expand(ans, found[0][0], item_count(ev.question.folded))
+
+
+_HAN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def item_count(question: str) -> int | None:
+    """How many items a question expects: 哪四个 -> 4, 是哪七清 -> 7."""
+    m = re.search(r"哪([一二三四五六七八九十两])", question)
+    return _HAN_DIGITS.get(m.group(1)) if m else None
+
+
+def _starts_paragraph(s: Sentence) -> bool:
+    return s.start == 0 or s.hit.passage.text[s.start - 1] == "\n"
+
+
+def _expand(ans: Answerer, s: Sentence, count: int | None = None) -> list[Sentence]:
+    """A defining or introducing sentence and the sentences that explain it: the rest of its
+    passage, the next passage when it continues the enumeration, and, when the question
+    expects `count` items (哪四个), the paragraphs that follow until there are that many."""
+    out = [s]
+    used = len(s.text)
+    following = split_sentences(s.hit)[s.index + 1:]
+    hit = s.hit
+    for _ in range(3 if count else 1):
+        hit = ans.next_hit(hit)
+        if hit is None:
+            break
+        following += split_sentences(hit)
+    items = 0
+    budget = RUN_CHARS + 60 if not count else LIST_CHARS
+    for x in following:
+        item = _starts_paragraph(x) or bool(_ENUM.match(x.text))
+        if count and items >= count and item:
+            break
+        keep = (x.hit is s.hit or _ENUM.match(x.text) or x.refers_back
+                or (count and items < count))
+        if (used >= 40 and not keep) or used + len(x.text) > budget:
+            break
+        out.append(x)
+        used += len(x.text)
+        items += item
+        if not count and used >= RUN_CHARS:
+            break
+    return out
+
+
+def _definitions_by_doc(ans: Answerer, ev: Evidence) -> dict[str, list[Sentence]]:
+    """Documents that each define the asked term (strength 2), with their definition."""
+    term = _term_subject(ev.question)
+    if not term or len(term) < 2:
+        return {}
+    by_doc: dict[str, list[Sentence]] = {}
+    for s, strength in _defining(ans, term, ev.support):
+        if strength == 2 and s.hit.passage.doc_id not in by_doc:
+            by_doc[s.hit.passage.doc_id] = _expand(ans, s)[:3]
+    return by_doc
+
+
+# ---------------------------------------------------------------- people
+_TITLE = re.compile(r"(?:书记|县长|市长|省长|镇长|乡长|村长|主任|局长|处长|科长|部长|厅长|主席|"
+                    r"委员|经理|董事长|总裁|校长|院长|所长|站长|队长|组长|社长|会长|教授|专家|"
+                    r"医生|教师|记者|作家|演员|歌手|运动员|导演|学者|工程师|负责人|党员|村民|"
+                    r"贫困户|残疾人|创始人|老师|干部)")
+
+
+def _person(ans: Answerer, ev: Evidence) -> list[Sentence]:
+    """Who they are (the sentence that gives their post or introduces them) and what they did
+    (sentences naming them and those that refer back to them), up to ANSWER_CHARS."""
+    name = ev.question.people[0]
+    best_hit = ev.ranked[0].sentence.hit
+    pool = [best_hit] + [h for h in ev.support if h is not best_hit]
+    named: list[Sentence] = []
+    for h in pool[:4]:
+        sents = split_sentences(h)
+        nxt = ans.next_hit(h)
+        if nxt is not None:
+            sents += split_sentences(nxt)
+        active = False
+        for s in sents:
+            if name in s.folded or (active and s.refers_back):
+                if all(s.text != x.text for x in named):
+                    named.append(s)
+                active = True
+            else:
+                active = False
+    if not named:
+        return _run(ans, ev, ev.ranked[0])
+    # who: a post next to the name (县委书记柯岩松, 杨书春,…残疾人); else the first mention
+    def who_score(s: Sentence) -> int:
+        at = s.folded.find(name)
+        near = s.folded[max(0, at - 8):at + len(name) + 30] if at >= 0 else ""
+        opens = re.match(re.escape(name) + r"\s*[,，(（是系为]", s.folded)
+        return 2 * bool(_TITLE.search(near)) + bool(opens)
+    who = max(named, key=who_score)
+    picked, used = [who], len(who.text)
+    for s in named:
+        if s is who or used + len(s.text) > ANSWER_CHARS:
+            continue
+        picked.append(s)
+        used += len(s.text)
+    return picked
+
+
+# ---------------------------------------------------------------- lists
+def _has_items(ev: Evidence) -> bool:
+    from qa.split import paragraph_role
+
+    return sum(paragraph_role(h.passage.text.split("\n", 1)[0]) == "item"
+               for h in ev.support[1:]) >= 2
+
+
+def _list_items(ans: Answerer, ev: Evidence) -> list[Sentence]:
+    """The best introducing sentence, then each labelled item (以奖代投:…) by its label and
+    first clause."""
+    from qa.split import paragraph_role
+
+    first = ev.support[0]  # only passages that passed the support check are quoted
+    intro = [x for x in ev.ranked if x.sentence.hit is first]
+    chosen = [intro[0].sentence] if intro else []
+    for h in ev.support[1:]:
+        if paragraph_role(h.passage.text.split("\n", 1)[0]) != "item":
+            continue
+        sents = split_sentences(h)
+        if sents:
+            chosen.append(_first_clause(sents[0]))
+    return chosen
+
+
+def _first_clause(s: Sentence) -> Sentence:
+    from qa.sentences import depth_ok
+
+    text = s.hit.passage.text
+    for m in re.finditer(r"[，,]", text[s.start + 12:s.end]):
+        cut = s.start + 12 + m.start()
+        if depth_ok(text, s.start, cut):
+            return Sentence(s.hit, s.start, cut, s.index, clause=True)
+    return s
+
+
+# ---------------------------------------------------------------- across documents
+def across(ans: Answerer, q: Question, top_k: int, mode: str, exclude) -> Answer:
+    """哪些地方/各地…: one cited sentence per document that supports the answer, labelled
+    with the document's place (or title), best supported first."""
+    from qa.answer import compose
+
+    ev = ans.gather(q, max(3 * top_k, 20), mode, exclude)
+    if not ev.found:
+        out = ans.not_found(ev)
+        out.evidence = ev.summary()
+        return out
+    # each document's best sentence, if the sentence itself (not only its title) is about the
+    # question: a document qualifies by what it says
+    best = max(x.own for x in ev.ranked)
+    per_doc: dict[str, Scored] = {}
+    for x in sorted(ev.ranked, key=lambda x: -(x.own + 0.1 * x.score)):
+        doc = x.sentence.hit.passage.doc_id
+        if doc not in per_doc and best > 0 and x.own >= 0.6 * best:
+            per_doc[doc] = x
+    chosen, labels = [], []
+    for doc, x in per_doc.items():
+        run = _window(ans, x.sentence)
+        chosen += run
+        labels += [ans.label(doc)] * len(run)
+    out = compose(q, chosen, labels, ans.passages_of(ev.hits[:top_k]), list(q.warnings), "")
+    out.evidence = ev.summary()  # for calibration (bench/answers.py); not serialised
+    return out
+
+
+# ---------------------------------------------------------------- two things at once
+def parts(ans: Answerer, q: Question, top_k: int, mode: str, exclude) -> Answer:
+    """Answer each part on its own; a part the collection does not answer is named."""
+    from qa.answer import Answer, compose
+
+    assert q.parts is not None
+    chosen: list[Sentence] = []
+    labels: list[str] = []
+    missing: list[str] = []
+    hits = []
+    warnings = list(q.warnings)
+    evidence = None
+    for sub_text, label in zip(q.parts.questions, q.parts.labels, strict=True):
+        sub = analyze(sub_text)
+        ev = ans.gather(sub, top_k, mode, exclude)
+        evidence = evidence or ev.summary()
+        hits += [h for h in ev.hits if all(h.passage.id != x.passage.id for x in hits)]
+        if not ev.found:
+            missing.append(label)
+            warnings.append(f"{label}: {ev.reason}")
+            continue
+        run, _, _ = choose(ans, ev)
+        for s in run:
+            same = [i for i, c in enumerate(chosen)
+                    if c.hit.passage.id == s.hit.passage.id and c.start == s.start]
+            if same:  # one sentence answers both parts: 2019年、2020年：…
+                for i in same:
+                    if label not in labels[i].split("、"):
+                        labels[i] += "、" + label
+            else:
+                chosen.append(s)
+                labels.append(label)
+    passages = ans.passages_of(hits[:top_k])
+    if not chosen:
+        out = Answer(q.text, f"资料中没有找到关于“{q.text}”的内容。", False, [], passages,
+                     q.kind, q.text, warnings)
+        out.evidence = evidence
+        return out
+    out = compose(q, chosen, labels, passages, warnings, "")
+    out.evidence = evidence
+    if missing:
+        note = "；".join(f"{m}：资料中没有找到" for m in missing) + "。"
+        out.answer += "\n" + note
+        out.segments.append({"label": "", "text": note, "n": None})
+        out.partial = True
+    return out

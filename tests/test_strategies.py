@@ -1,0 +1,144 @@
+"""Question kinds on a small collection written for them (fake embedder, so BM25 and the
+lexical evidence decide): across documents, people, numbered terms, ambiguous terms, two
+things at once, an asked value the collection lacks, and the contract of every answer."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from qa.answer import Answerer
+from qa.embed import HashEmbedder
+from qa.index import open_index
+from qa.ingest import ingest
+
+DOCS = [
+    {"id": "anping", "title": "安平县推进光伏扶贫",
+     "text": "安平县把光伏扶贫作为脱贫攻坚的重要抓手。\n"
+             "安平县在全县42个贫困村建设村级光伏电站，每个电站每年为村集体增收8万元。\n"
+             "该县还推行“三联”工作法。“三联”工作法即联村、联户、联产业。\n"
+             "安平县委书记王建国是光伏扶贫的推动者。王建国多次带队到外地考察光伏项目，"
+             "他还组织成立了光伏运维合作社，吸纳120名贫困群众就业。\n"
+             "2019年安平县脱贫3200人，2020年安平县脱贫2100人。"},
+    {"id": "heshan", "title": "河山县光伏电站助农增收",
+     "text": "河山县利用荒山荒坡建设光伏电站，总装机容量达到1.26万千瓦。\n"
+             "河山县也有“三联”工作法。河山县的“三联”工作法是指联系企业、联系银行、"
+             "联系合作社，为贫困户搭建产业平台。\n"
+             "河山县突出“四个强化”，突破脱贫难点。\n"
+             "强化资金保障，设立扶贫担保基金。\n"
+             "强化技能培训，每年培训贫困劳动力3000人次。\n"
+             "强化考核导向，把脱贫成效作为干部考核的重要内容。\n"
+             "强化精准退出，严格执行贫困户退出程序。\n"
+             "河山县建立了扶贫信息系统，累计选派名驻村工作队员参与帮扶工作。"},
+    {"id": "notes", "title": "参考文献说明",
+     "text": "本县扶贫资料的统计口径见文献[2]，光伏电站的发电量按年度统计[3]。"},
+]
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kinds")
+    corpus = root / "kinds.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DOCS), "utf-8")
+    ingest([corpus], root / "idx", embedder=HashEmbedder(), progress=False)
+    return Answerer(open_index(root / "idx", HashEmbedder()))
+
+
+def stored_passages(answerer) -> dict[str, str]:
+    """Passage texts as written in the index folder, re-read from disk."""
+    path = answerer.index.path / "passages.jsonl"
+    return {r["id"]: r["text"] for r in map(json.loads, path.read_text("utf-8").splitlines())}
+
+
+def check_contract(answerer, ans) -> None:
+    stored = stored_passages(answerer)
+    if ans.found:
+        assert ans.answer.strip() and ans.citations
+    for c in ans.citations:
+        assert stored[c.passage_id][c.start:c.end] == c.quote
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.answer)}
+    assert markers == {c.n for c in ans.citations}
+
+
+def test_across_documents_gives_one_labelled_sentence_per_document(answerer):
+    ans = answerer.ask("哪些县有光伏电站")
+    check_contract(answerer, ans)
+    assert ans.found and ans.kind == "across"
+    assert {c.doc_id for c in ans.citations} >= {"anping", "heshan"}
+    lines = ans.answer.split("\n")
+    assert any(line.startswith("安平县：") for line in lines)
+    assert any(line.startswith("河山县：") for line in lines)
+
+
+def test_person_answer_says_post_and_deeds(answerer):
+    ans = answerer.ask("王建国是谁")
+    check_contract(answerer, ans)
+    assert "县委书记" in ans.answer and "合作社" in ans.answer
+
+
+def test_numbered_term_lists_its_items(answerer):
+    ans = answerer.ask("河山县的“四个强化”是哪四个")
+    check_contract(answerer, ans)
+    for item in ("资金保障", "技能培训", "考核导向", "精准退出"):
+        assert item in ans.answer
+    assert {c.doc_id for c in ans.citations} == {"heshan"}  # only passages that name 河山县
+
+
+def test_list_answer_quotes_only_supported_passages(answerer):
+    ans = answerer.ask("安平县的扶贫措施有哪些")
+    check_contract(answerer, ans)
+    assert ans.found and {c.doc_id for c in ans.citations} == {"anping"}
+
+
+def test_term_defined_differently_in_two_documents_gives_both(answerer):
+    ans = answerer.ask("“三联”工作法是什么")
+    check_contract(answerer, ans)
+    assert "2种不同的说法" in ans.answer
+    assert "联村" in ans.answer and "联系银行" in ans.answer
+    assert {c.doc_id for c in ans.citations} == {"anping", "heshan"}
+
+
+def test_term_restricted_by_a_place_gives_that_places_definition(answerer):
+    ans = answerer.ask("河山县的“三联”工作法是什么")
+    assert "联系银行" in ans.answer and "联村" not in ans.answer
+
+
+def test_two_things_at_once_are_answered_part_by_part(answerer):
+    ans = answerer.ask("安平县2019年和2020年分别脱贫多少人")
+    check_contract(answerer, ans)
+    assert "3200" in ans.answer and "2100" in ans.answer
+    labels = "、".join(seg["label"] for seg in ans.segments)
+    assert "2019年" in labels and "2020年" in labels
+
+
+def test_asked_value_absent_is_not_an_answer(answerer):
+    ans = answerer.ask("河山县累计选派了多少名驻村工作队员")
+    check_contract(answerer, ans)
+    assert not ans.found and ans.partial
+    assert ans.answer.startswith("资料中没有找到")
+    assert ans.citations and "工作队员" in ans.citations[0].quote
+
+
+def test_named_term_missing_from_the_collection_is_not_found(answerer):
+    ans = answerer.ask("海淀区建了多少光伏电站")
+    assert not ans.found and not ans.citations and ans.passages
+    assert "海淀区" in ans.warnings[-1]
+
+
+def test_literal_brackets_in_a_document_never_become_citations(answerer):
+    ans = answerer.ask("扶贫资料的统计口径见哪里")
+    check_contract(answerer, ans)
+    assert ans.found
+    assert "[2]" not in ans.answer and "［2］" in ans.answer
+    assert all(seg["n"] in {c.n for c in ans.citations} for seg in ans.segments if seg["n"])
+
+
+def test_every_answer_honours_the_contract(answerer):
+    for q in ("安平县每个电站每年增收多少", "光伏", "什么是三联工作法", "王建国做了什么",
+              "河山县装机容量多大", "安平县有几个贫困村"):
+        ans = answerer.ask(q)
+        check_contract(answerer, ans)
+        if ans.found:
+            assert ans.answer.strip()
