@@ -113,7 +113,7 @@ def run_set(name: str, limit: int | None, embedder, indexes: dict, dump: Path | 
     answerer = Answerer(index, found=found) if found is not None else Answerer(index)
     if kind == "lgo":
         texts: dict[str, list[str]] = {}
-        for p in index.passages:
+        for _, p in index.all_passages():
             texts.setdefault(p.doc_id, []).append(norm(p.text))
     records = []
     t0 = time.perf_counter()

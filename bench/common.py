@@ -136,3 +136,11 @@ def machine_info() -> str:
         pass
     return (f"{model}; flags: {shown}; {os.cpu_count()} cores; device {device}; "
             f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}")
+
+
+def report(text: str, out: str | None, title: str | None = None) -> None:
+    """Print a benchmark's table and, with --out, write it (markdown) under that title."""
+    print(text)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text((f"# {title}\n\n" if title else "") + text + "\n", "utf-8")

@@ -1,29 +1,18 @@
-"""Latency, memory and embedding throughput, printed as a markdown table.
+"""`qa ask` latency on the default corpus with the real model, printed as a markdown table.
 
-    python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--out FILE]
+    python bench/latency.py [--queries 40] [--out FILE]
 
 Timings are also given as a ratio to a baseline measured in the same run (embedding one
-short query with the loaded model), because these machines are noisy.
-
-1. Embedding throughput of the default model on the seed passages (length-sorted, the
-   configured dtype and batch size), against file-order batches of 32 in the same run.
-2. `qa ask` end to end on the default corpus (real index, model loaded): p50/p95.
-3. Search at 1k/10k/100k passages, Flat vs HNSW: passages are synthesised from corpus
-   sentences and their embeddings are RANDOM unit vectors (embedding 100k passages takes
-   hours here); queries are real questions embedded by the real model, so the timing is
-   end to end: query embedding + FAISS + BM25 + fusion. Memory is the process RSS with the
-   model loaded and that index in memory.
+short query with the loaded model), because these machines are noisy. Embedding throughput
+is measured by bench/embed_speed.py, search at 150k and 1M passages by bench/scale.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import platform
 import random
-import re
 import resource
 import statistics
 import sys
@@ -31,15 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+from common import machine_info  # noqa: E402
 
 from qa.answer import Answerer  # noqa: E402
-from qa.corpus import Passage, passage_id  # noqa: E402
 from qa.embed import get_embedder  # noqa: E402
-from qa.index import SearchIndex, faiss_id, open_index, search_text  # noqa: E402
+from qa.index import open_index  # noqa: E402
 from qa.ingest import ingest  # noqa: E402
 from qa.search import search  # noqa: E402
 
@@ -83,74 +71,13 @@ def question_pool() -> list[str]:
     return list(dict.fromkeys(qs))
 
 
-def sentences_pool() -> list[str]:
-    """Sentences from the seeds and, when available, the external corpora."""
-    texts = [p.read_text("utf-8") for p in sorted((REPO / "corpus").glob("*.txt"))]
-    for name in ("cmrc2018_dev", "drcd_dev"):
-        path = SHARED / "eval" / "external" / f"{name}.corpus.jsonl"
-        if path.exists():
-            texts += [json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x]
-    sents = []
-    for t in texts:
-        sents += [s for s in re.split(r"(?<=[。！？])", t) if 10 <= len(s) <= 200]
-    return sents
-
-
-def synthetic_index(n: int, sents: list[str], embedder, rng: random.Random):
-    """A SearchIndex of n synthetic passages with random unit vectors (no FAISS yet)."""
-    from qa.tokenize import ChineseTokenizer
-
-    idx = SearchIndex(tempfile.mkdtemp(prefix="qa-bench-"), embedder, fresh=True)
-    passages = []
-    for i in range(n):
-        parts, size = [], 0
-        while size < 180:
-            s = rng.choice(sents)
-            parts.append(s)
-            size += len(s)
-        text = "".join(parts)
-        pid = passage_id(f"syn{i}", text)
-        passages.append(Passage(pid, f"syn{i // 10}", "synthetic", "", i % 10, text, 0,
-                                len(text), 0, len(text), "simplified"))
-    idx.collection.passages = passages
-    vecs = np.random.default_rng(n).standard_normal((n, embedder.dim)).astype(np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    idx.vectors = vecs
-    idx.tokenizer = ChineseTokenizer()  # no mined dictionary: it does not change query cost
-    t0 = time.perf_counter()
-    idx.bm25 = idx._build_bm25([search_text(p) for p in passages])
-    build_bm25 = time.perf_counter() - t0
-    idx._index_rows()
-    return idx, build_bm25
-
-
-def set_faiss(idx: SearchIndex, hnsw: bool) -> float:
-    import faiss
-
-    import qa.index
-
-    dim = idx.vectors.shape[1]
-    t0 = time.perf_counter()
-    base = (faiss.IndexHNSWFlat(dim, qa.index.HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            if hnsw else faiss.IndexFlatIP(dim))
-    if hnsw:
-        base.hnsw.efConstruction = 80
-    idx.faiss = faiss.IndexIDMap2(base)
-    ids = np.array([faiss_id(p.id) for p in idx.passages], dtype=np.int64)
-    idx.faiss.add_with_ids(idx.vectors, ids)
-    return time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--queries", type=int, default=40)
-    ap.add_argument("--throughput", type=int, default=48, help="passages to embed")
     ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
     rng = random.Random(7)
-    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}", ""]
+    lines = [f"Machine: {machine_info()}", ""]
 
     embedder = get_embedder(os.environ.get("QA_EMBED_MODEL") or "embeddinggemma-300m")
     t0 = time.perf_counter()
@@ -162,26 +89,6 @@ def main() -> None:
     lines += [f"Model load + first query: {load_s:.1f} s. Baseline (embed one question): "
               f"p50 {b50:.1f} ms, p95 {b95:.1f} ms. RSS with model loaded: {rss_mb():.0f} MB.",
               ""]
-
-    # 1. throughput
-    with tempfile.TemporaryDirectory() as tmp:
-        ingest([REPO / "corpus"], Path(tmp) / "idx", embedder=get_embedder("hash"),
-               progress=False)
-        texts = [search_text(p) for p in open_index(Path(tmp) / "idx",
-                                                    get_embedder("hash")).passages]
-    texts = (texts * 4)[:args.throughput]
-    avg = sum(map(len, texts)) / len(texts)
-    t0 = time.perf_counter()
-    embedder.embed_documents(texts)
-    tuned = len(texts) / (time.perf_counter() - t0)
-    model = embedder.load()
-    t0 = time.perf_counter()
-    model.encode_document(texts, batch_size=32, normalize_embeddings=True)
-    naive = len(texts) / (time.perf_counter() - t0)
-    lines += ["| embedding throughput | passages/s | ratio |", "| --- | --- | --- |",
-              f"| file order, batches of 32 (baseline) | {naive:.2f} | 1.00 |",
-              f"| configured: length-sorted, {embedder!r} | {tuned:.2f} | {tuned / naive:.2f} |",
-              f"\n{len(texts)} seed passages, average {avg:.0f} characters.", ""]
 
     # 2. qa ask on the default corpus
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,27 +104,7 @@ def main() -> None:
               f"| `qa ask` (search + answer) | {a50:.1f} | {a95:.1f} | {a50 / b50:.2f} |",
               f"| hybrid search only | {s50:.1f} | {s95:.1f} | {s50 / b50:.2f} |", ""]
 
-    # 3. scale
-    sents = sentences_pool()
-    lines += ["| passages | FAISS | build FAISS s | build BM25 s | search p50 ms | p95 ms "
-              "| p50 / baseline | RSS MB |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for n in [int(x) for x in args.sizes.split(",")]:
-        gc.collect()
-        idx, bb = synthetic_index(n, sents, embedder, rng)
-        for hnsw in (False, True):
-            idx.faiss = None
-            gc.collect()
-            bf = set_faiss(idx, hnsw)
-            search(idx, qs[0], 8)
-            ts = timed(lambda idx=idx: search(idx, rng.choice(qs), 8), args.queries)
-            p50, p95 = percentiles(ts)
-            lines.append(f"| {n:,} | {'HNSW' if hnsw else 'Flat'} | {bf:.1f} | {bb:.1f} | "
-                         f"{p50:.1f} | {p95:.1f} | {p50 / b50:.2f} | {rss_mb():.0f} |")
-            print(lines[-1], file=sys.stderr, flush=True)
-        del idx
-    lines += ["", "Scale rows: synthetic passages with random unit-vector embeddings; queries "
-              "are real questions embedded by the model, end to end through hybrid search.",
-              f"Peak RSS of the whole run: {peak_mb():.0f} MB."]
+    lines.append(f"Peak RSS of the whole run: {peak_mb():.0f} MB.")
     table = "\n".join(lines)
     print(table)
     if args.out:

@@ -134,23 +134,31 @@ def collect(name: str, limit: int | None, embedder, indexes: dict) -> SetData:
     qvecs = cached_query_vectors(name, [q["question"] for q in qs], embedder)
     if time.perf_counter() - t0 > 5:
         log(f"{name}: embedded queries in {time.perf_counter() - t0:.0f}s")
-    passages = index.passages
+    pairs = index.all_passages()
+    pids = np.array([pid for pid, _ in pairs])
+    passages = [p for _, p in pairs]
+    position = {int(pid): i for i, pid in enumerate(pids)}
     norm = make_norm()
     texts = [norm(p.text) for p in passages] if kind == "evidence" else None
-    all_dense = index.vectors @ qvecs.T  # (P, Q): flat index, same as FAISS inner product
+    all_dense = index.vectors_of(pids.tolist()) @ qvecs.T  # (P, Q): what a flat FAISS returns
     rows_per_q, dense_l, bm_l, from_bm_l, rel_l, idf_l, df_l = [], [], [], [], [], [], []
     groups = 1
     for qi, q in enumerate(qs):
         tokens = index.tokenizer.query(q["question"]) if index.tokenizer else []
-        bm = index.bm25_scores(tokens)
         d = all_dense[:, qi]
-        top_dense = np.argsort(-d)[:CANDIDATES]
-        top_bm = [int(r) for r in np.argsort(-bm)[:CANDIDATES] if bm[r] > 0]
-        rows = list(dict.fromkeys([*map(int, top_dense), *top_bm]))
+        top_dense = [int(r) for r in np.argsort(-d)[:CANDIDATES]]
+        lexical = index.lexical(tokens, CANDIDATES)
+        top_bm = [position[p] for p, s in lexical if s > 0]
+        rows = list(dict.fromkeys([*top_dense, *top_bm]))
+        bm_of = {position[p]: s for p, s in lexical}
+        missing = [r for r in rows if r not in bm_of]
+        if missing and tokens:
+            bm_of.update((position[p], s) for p, s in index.lexical(
+                tokens, len(missing), within=[int(pids[r]) for r in missing]))
         cand = np.array(rows)
         rows_per_q.append(cand)
         dense_l.append(d[cand])
-        bm_l.append(bm[cand])
+        bm_l.append(np.array([bm_of.get(r, 0.0) for r in rows]))
         from_bm_l.append(np.isin(cand, top_bm))
         if kind == "gold":
             gold = set(q["gold_ids"])
@@ -179,7 +187,7 @@ def collect(name: str, limit: int | None, embedder, indexes: dict) -> SetData:
         rel[i, :, g:] = True
         idf[i, :len(idf_l[i])], df[i, :len(df_l[i])] = idf_l[i], df_l[i]
     return SetData(name, [q.get("qid", str(i)) for i, q in enumerate(qs)], dense, bm25,
-                   from_bm, rel, idf, df, len(passages))
+                   from_bm, rel, idf, df, len(index))
 
 
 # --------------------------------------------------------------------------- ranking + metrics

@@ -66,6 +66,7 @@ class Citation:
     score: float
     source: str = ""
     flags: list[str] = field(default_factory=list)
+    also_in: list[str] = field(default_factory=list)  # other documents with the same text
 
 
 @dataclass
@@ -130,13 +131,6 @@ class Answerer:
         self.found_model = found or load_found_model(index.embedder.name)
         if strict:
             self.found_model = self.found_model.strict()
-        passages = index.passages
-        self._next: dict[str, int] = {}
-        self._prev: dict[str, int] = {}
-        for i in range(len(passages) - 1):
-            if passages[i + 1].doc_id == passages[i].doc_id:
-                self._next[passages[i].id] = i + 1
-                self._prev[passages[i + 1].id] = i
         self._labels: dict[str, str] = {}
         self._contexts: dict[str, set[str]] = {}
         self._doc_text: dict[str, str] = {}
@@ -250,7 +244,7 @@ class Answerer:
 
     def doc_text(self, doc_id: str) -> str:
         if doc_id not in self._doc_text:
-            rec = self.index.collection.documents.get(doc_id)
+            rec = self.index.document(doc_id)
             self._doc_text[doc_id] = fold(rec.raw) if rec else ""
         return self._doc_text[doc_id]
 
@@ -265,7 +259,7 @@ class Answerer:
     def label(self, doc_id: str) -> str:
         """How an answer names a document: its main place, else its title."""
         if doc_id not in self._labels:
-            rec = self.index.collection.documents.get(doc_id)
+            rec = self.index.document(doc_id)
             places = main_places(rec.raw, limit=1) if rec else []
             title = rec.title if rec else doc_id
             self._labels[doc_id] = places[0] if places else title
@@ -273,12 +267,9 @@ class Answerer:
 
     # ------------------------------------------------------------------ neighbours
     def next_hit(self, hit: Hit) -> Hit | None:
-        row = self._next.get(hit.passage.id)
-        return None if row is None else Hit(self.index.passages[row], hit.score, hit.dense, 0.0)
-
-    def prev_hit(self, hit: Hit) -> Hit | None:
-        row = self._prev.get(hit.passage.id)
-        return None if row is None else Hit(self.index.passages[row], hit.score, hit.dense, 0.0)
+        """The passage after `hit`'s in its document, as a hit of the same score."""
+        found = self.index.neighbour(hit.passage, +1)
+        return None if found is None else Hit(found[1], hit.score, hit.dense, 0.0, 0, found[0])
 
     def gather_items(self, hits: list[Hit], top_k: int) -> list[Hit]:
         """For a list question, the labelled items (以奖代投:…) that follow the best passage
@@ -309,8 +300,8 @@ class Answerer:
     def passages_of(self, hits: list[Hit]) -> list[dict]:
         return [{"rank": i + 1, "doc_id": h.passage.doc_id, "title": h.passage.title,
                  "passage_id": h.passage.id, "text": h.passage.text,
-                 "score": round(h.score, 4), "flags": h.passage.flags}
-                for i, h in enumerate(hits)]
+                 "score": round(h.score, 4), "flags": h.passage.flags,
+                 "also_in": list(h.also_in)} for i, h in enumerate(hits)]
 
     def not_found(self, ev: Evidence, warnings: list[str] | None = None) -> Answer:
         q = ev.question
@@ -365,7 +356,7 @@ def compose(q: Question, chosen: list[Sentence], labels: list[str], passages: li
         citations.append(Citation(
             n=n, doc_id=p.doc_id, title=p.title, passage_id=p.id, text=p.text, quote=quote,
             start=s.start, end=s.end, score=round(s.hit.score, 4), source=p.source,
-            flags=[f for f in p.flags if f != "caption"]))
+            flags=[f for f in p.flags if f != "caption"], also_in=list(s.hit.also_in)))
     text = ("\n" if labels else joiner).join(lines)
     return Answer(q.text, text, True, citations, passages, q.kind, q.text, warnings,
                   segments=segments)

@@ -369,6 +369,10 @@ def clean(raw: str, title: str = "", fmt: str = "text",
             if seen_title:
                 kinds[i] = "text"
             seen_title = True
+    # A document that is only its headline (a one-sentence note whose title was guessed from
+    # it) is still a document: the line is its text.
+    if seen_title and not any(k in ("text", "caption") for k in kinds):
+        kinds = ["text" if k == "title" else k for k in kinds]
 
     # Chrome glued to the first and last line of text (credits, share prompts, timestamps).
     head_cut: dict[int, int] = {}

@@ -47,13 +47,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from qa.store import Collection
+    from qa.errors import IndexStateError
+    from qa.localstore import LocalStore
 
-    coll = Collection(_index_dir(args))
-    if not coll.documents:
-        print(f"no documents in {coll.path}; add some with `qa ingest PATH`")
+    path = _index_dir(args)
+    try:
+        documents = LocalStore(path, dim=0).documents()  # no model needed to list
+    except IndexStateError:
+        from qa.store import Collection  # the previous layout, not migrated yet
+
+        documents = Collection(path).documents
+    if not documents:
+        print(f"no documents in {path}; add some with `qa ingest PATH`")
         return 0
-    for d in coll.documents.values():
+    for d in documents.values():
         flags = ",".join(f["name"] for f in d.flags) or "-"
         print(f"{d.doc_id}\t{d.passages:>4} passages\t{flags}\t{d.title}")
     return 0
@@ -68,10 +75,61 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_models_fetch(args: argparse.Namespace) -> int:
+    from qa.embed import get_embedder
     from qa.models import fetch_default_model
 
     path = fetch_default_model(progress=not args.quiet)
+    embedder = get_embedder()
+    prepare = getattr(embedder, "prepare", None)
+    if callable(prepare):  # e.g. the ONNX export this machine's backend needs
+        prepare(progress=not args.quiet)
     print(f"model ready in {path}")
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def cmd_models_info(args: argparse.Namespace) -> int:
+    """What runs the embedding model on this machine, and why."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from qa.device import NATIVE_BF16, cpu_flags
+    from qa.embed import get_embedder
+
+    flags = cpu_flags()
+    shown = [f for f in ("avx2", "avx512f", *NATIVE_BF16, "amx_tile") if f in flags]
+    print(f"cpu: {_cpu_model() or platform.machine()}; flags: "
+          f"{' '.join(shown) or 'no avx2/avx512/amx'}")
+    for dist in ("torch", "sentence-transformers", "onnxruntime"):
+        try:
+            print(f"{dist}: {version(dist)}")
+        except PackageNotFoundError:
+            print(f"{dist}: not installed")
+    emb = get_embedder()
+    print(f"model: {emb.name} ({getattr(emb, 'model_path', '')})")
+    print(f"fingerprint: {emb.fingerprint}")
+    choice = getattr(emb, "choice", None)
+    if choice is not None:
+        print(choice.describe())
+        from pathlib import Path as _Path
+
+        from qa.onnx_backend import export_dir, is_exported
+
+        for backend in sorted({emb.backend, emb.query_backend} - {"torch"}):
+            int8 = backend == "onnx-int8"
+            path = _Path(emb.model_path).expanduser()
+            state = "ready" if is_exported(path, emb.fingerprint, int8) else \
+                "not made yet (`qa models fetch` makes it)"
+            print(f"{backend} export: {export_dir(path, int8)}: {state}")
     return 0
 
 
@@ -112,7 +170,8 @@ def _print_answer(ans) -> None:
                 continue
             seen.add(c.n)
             flags = f" [{', '.join(LABELS.get(f, f) for f in c.flags)}]" if c.flags else ""
-            print(f"[{c.n}] {c.title} ({c.doc_id}, 第{c.start}-{c.end}字){flags}")
+            also = f" (同样内容还见于另外{len(c.also_in)}篇文档)" if c.also_in else ""
+            print(f"[{c.n}] {c.title} ({c.doc_id}, 第{c.start}-{c.end}字){flags}{also}")
     elif ans.passages:
         print("\n最接近的段落:")
         for p in ans.passages[:3]:
@@ -249,9 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="manage the embedding model")
     msub = p.add_subparsers(dest="models_command", required=True)
-    m = msub.add_parser("fetch", help="download and verify the default model (idempotent)")
+    m = msub.add_parser("fetch", help="download and verify the default model, and make what "
+                                      "this machine's backend needs (idempotent)")
     m.add_argument("-q", "--quiet", action="store_true")
     m.set_defaults(func=cmd_models_fetch)
+    m = msub.add_parser("info", help="which device, precision and backend embed here, and why")
+    m.set_defaults(func=cmd_models_info)
 
     p = sub.add_parser("docs", help="list documents with passage counts and flags")
     _index_arg(p)

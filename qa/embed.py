@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -19,12 +20,10 @@ import numpy as np
 from qa.errors import ModelError
 from qa.models import DEFAULT_MODEL, KNOWN_MODELS, is_fetched, model_dir, model_fingerprint
 
-# Chosen from bench/embed_speed.py on the 2-core target machine (AVX512-BF16): bf16 is ~2-3x
-# fp32 with the same top-1 on 50/50 test queries; small, length-sorted batches are fastest on CPU
-# (batches of 32-64 long texts fall out of cache), and the char budget keeps long texts in small
-# batches. Truncating to 512 tokens is faster on long texts but is left off to keep their tails.
-DEFAULT_DTYPE = "bfloat16"
-DEFAULT_BATCH_SIZE = 8
+# Device, precision, backend, threads and batch size are chosen per machine (qa/device.py).
+# Small, length-sorted batches are fastest on CPU (batches of 32-64 long texts fall out of
+# cache), and the char budget keeps long texts in small batches. Truncating to 512 tokens is
+# faster on long texts but is left off to keep their tails.
 DEFAULT_MAX_SEQ_LENGTH: int | None = None  # the model's own (2048 for EmbeddingGemma)
 DEFAULT_MAX_BATCH_CHARS: int | None = 2400
 
@@ -126,41 +125,53 @@ def encode_length_sorted(
     return result
 
 
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on CPU, loaded on first use (or via `load()` to warm up)."""
+    """A sentence-transformers model, loaded on first use (or via `load()` to warm up), run
+    with torch or, on CPUs where that is faster, with its ONNX export (qa/onnx_backend.py).
+    Unset options are chosen for the machine (qa/device.py)."""
 
     def __init__(
         self,
         model: str,
-        dtype: str = DEFAULT_DTYPE,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        dtype: str | None = None,
+        batch_size: int | None = None,
         max_seq_length: int | None = DEFAULT_MAX_SEQ_LENGTH,
         max_batch_chars: int | None = DEFAULT_MAX_BATCH_CHARS,
         *,
         name: str | None = None,
-        device: str = "cpu",
+        device: str | None = None,
         threads: int | None = None,
+        backend: str | None = None,
     ) -> None:
-        if dtype not in _DTYPES:
+        from qa.device import choose
+
+        if dtype is not None and dtype not in _DTYPES:
             raise ModelError(f"dtype={dtype!r} is not supported; use one of {', '.join(_DTYPES)}")
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ModelError(f"batch_size={batch_size} must be at least 1")
         self.model_path = model
         self.name = name or model
-        self.dtype = dtype
-        self.batch_size = batch_size
+        env = dict(os.environ)
+        for key, value in (("QA_EMBED_DTYPE", dtype), ("QA_EMBED_DEVICE", device),
+                           ("QA_EMBED_BACKEND", backend)):
+            if value is not None:
+                env[key] = value
+        if not self.is_local and env.get("QA_EMBED_BACKEND", "auto") in ("auto", ""):
+            env["QA_EMBED_BACKEND"] = "torch"  # an export needs the weights on disk
+        self.choice = choose(env=env, threads=threads)
+        self.dtype = self.choice.dtype
+        self.device = self.choice.device
+        self.backend = self.choice.backend
+        self.query_backend = self.choice.query_backend
+        self.batch_size = batch_size or self.choice.batch_size
         self.max_seq_length = max_seq_length
-        self.max_batch_chars = max_batch_chars
-        self.device = device
-        self.threads = threads or _cpu_count()
+        self.max_batch_chars = max_batch_chars if self.device == "cpu" else None
+        self.threads = self.choice.threads
         self._model: Any = None
+        self._onnx: dict[str, Any] = {}
+        # one encode at a time: a fast tokenizer shared across threads can fail with
+        # "Already borrowed" (the page answers several users at once)
+        self._lock = threading.Lock()
         self._dim: int | None = _KNOWN_DIMS.get(self.name)
 
     @property
@@ -176,7 +187,7 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         """Known without loading for the default model; otherwise asks the loaded model."""
         if self._dim is None:
-            model = self.load()
+            model = self._torch_model()
             if hasattr(model, "get_embedding_dimension"):
                 dim = model.get_embedding_dimension()
             else:  # sentence-transformers < 5.2
@@ -187,7 +198,12 @@ class SentenceTransformerEmbedder:
         return self._dim
 
     def load(self) -> Any:
-        """Load the model now; servers call this at start so the first question is not slow."""
+        """Load what answering questions needs now, so the first question is not slow."""
+        if self.query_backend != "torch":
+            return self._onnx_encoder(self.query_backend)
+        return self._torch_model()
+
+    def _torch_model(self) -> Any:
         if self._model is not None:
             return self._model
         local = self.is_local
@@ -225,11 +241,44 @@ class SentenceTransformerEmbedder:
 
     @property
     def vector_space(self) -> str:
-        """What makes two vectors comparable (see qa.vcache): weights, precision, device kind."""
-        return f"{self.name}|{self.fingerprint}|{self.dtype}|torch"
+        """What a document vector depends on (qa.vcache keys on it): weights, backend,
+        precision."""
+        return f"{self.name}|{self.fingerprint}|{self.choice.precision}|{self.backend}"
+
+    @property
+    def family(self) -> str:
+        """Vectors of one family can share an index: float32, bfloat16 and float16 of the same
+        weights agree to a cosine of 0.9999; int8 does not (about 0.97)."""
+        return "int8" if self.backend == "onnx-int8" else "float"
+
+    def _onnx_encoder(self, backend: str):
+        if backend not in self._onnx:
+            from qa.onnx_backend import OnnxEncoder, ensure_exported
+
+            path = Path(self.model_path).expanduser()
+            folder = ensure_exported(path, self.fingerprint, int8=backend == "onnx-int8")
+            self._onnx[backend] = OnnxEncoder(path, folder, self.threads)
+        return self._onnx[backend]
+
+    def prepare(self, progress: bool = True) -> None:
+        """Make what the chosen backends need (the ONNX export) now, e.g. at `make setup`."""
+        from qa.onnx_backend import ensure_exported
+
+        for backend in {self.backend, self.query_backend} - {"torch"}:
+            ensure_exported(Path(self.model_path).expanduser(), self.fingerprint,
+                            int8=backend == "onnx-int8", progress=progress)
 
     def _encode(self, kind: str, texts: Sequence[str], progress: bool) -> np.ndarray:
-        model = self.load()
+        backend = self.query_backend if kind == "query" else self.backend
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if backend != "torch":
+            encoder = self._onnx_encoder(backend)
+            vectors = encode_length_sorted(
+                lambda batch: encoder.encode(batch, kind), texts, self.batch_size, progress,
+                f"embed {kind}", self.max_batch_chars)
+            return _normalise(vectors)
+        model = self._torch_model()
         method = getattr(model, f"encode_{kind}", None)
         if method is not None:
 
@@ -244,11 +293,10 @@ class SentenceTransformerEmbedder:
                     batch, batch_size=len(batch), prompt_name=prompt_name, normalize_embeddings=True
                 )
 
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = encode_length_sorted(
-            encode, texts, self.batch_size, progress, f"embed {kind}", self.max_batch_chars
-        )
+        with self._lock:
+            vectors = encode_length_sorted(
+                encode, texts, self.batch_size, progress, f"embed {kind}", self.max_batch_chars
+            )
         return _normalise(vectors)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -261,8 +309,9 @@ class SentenceTransformerEmbedder:
 
     def __repr__(self) -> str:
         return (
-            f"SentenceTransformerEmbedder({self.name!r}, dtype={self.dtype!r}, "
-            f"batch_size={self.batch_size}, max_seq_length={self.max_seq_length}, "
+            f"SentenceTransformerEmbedder({self.name!r}, device={self.device!r}, "
+            f"backend={self.backend!r}, query_backend={self.query_backend!r}, "
+            f"dtype={self.dtype!r}, batch_size={self.batch_size}, "
             f"max_batch_chars={self.max_batch_chars})"
         )
 

@@ -34,9 +34,25 @@ def _key(gram: str) -> int:
     return (ord(gram[0]) << 21) | ord(gram[1])
 
 
+def _word_mask(cp: np.ndarray) -> np.ndarray:
+    """Code points that `bigrams` counts as word characters (see _WORD)."""
+    return (((cp >= 0x30) & (cp <= 0x39)) | ((cp >= 0x61) & (cp <= 0x7A))
+            | ((cp >= 0x3400) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF)))
+
+
+def text_keys(folded: str) -> np.ndarray:
+    """The distinct bigram keys of one folded text, vectorised (same set as `bigrams`)."""
+    cp = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(cp) < 2:
+        return np.zeros(0, dtype=np.uint64)
+    word = _word_mask(cp)
+    pair = word[:-1] & word[1:]
+    return np.unique((cp[:-1][pair] << np.uint64(21)) | cp[1:][pair])
+
+
 def _keys(texts: Iterable[str]) -> np.ndarray:
     """One key per (text, distinct bigram)."""
-    parts = [np.fromiter((_key(g) for g in bigrams(t)), dtype=np.uint64) for t in texts]
+    parts = [text_keys(t) for t in texts]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 

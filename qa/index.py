@@ -1,46 +1,42 @@
-"""The search index: passages + their embeddings in FAISS + a bm25s index, saved together.
+"""The search index: what search and the answerer read, and the one way to change it.
 
-Layout of the index folder (written atomically by `Collection.save`):
-  documents.jsonl, passages.jsonl   the collection (see qa.store)
-  vectors.npy                       one embedding per passage, in passages.jsonl order
-  faiss.index                       inner product over normalised vectors, ids = passage hashes
-  bm25/, userdict.txt               bm25s index and the mined jieba dictionary
-  manifest.json                     model, weights hash, dimension, counts, versions, time
-
-Small collections use an exact Flat index; above `hnsw_threshold` passages an HNSW graph.
-HNSW cannot delete, so removed passages are filtered at search time and the graph is
-compacted (rebuilt) once they pass a quarter of it, or on `qa ingest --rebuild`.
+The data live in a `LocalStore` (qa/localstore.py: SQLite in WAL mode + FAISS); this class
+adds what is derived from them per process: the jieba tokenizer with the collection's user
+dictionary, a passage cache, and the checks that the configured embedding model is the one
+the vectors came from. Layout of an index folder:
+  store.sqlite            documents, passages (+ vector, bigram keys), FTS5 lexical index,
+                          bigram counts, user dictionary, FAISS journal, meta
+  faiss.index, faiss.json FAISS snapshot and the generation it includes
+  manifest.json           model, weights hash, backend and precision, counts, versions, time
+  write.lock              held by the one writer
+A folder in the previous layout (passages.jsonl, vectors.npy, …) is migrated on first open.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import platform
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from qa import __version__
-from qa.corpus import Passage
+from qa.corpus import DocumentRecord, Passage
 from qa.embed import Embedder
-from qa.errors import IndexStateError
+from qa.errors import IndexStateError, QAError
 from qa.flags import despin
-from qa.store import Collection
+from qa.localstore import LocalStore, NewPassage, crashpoint
+from qa.storage import has_store, open_store, store_spec
 from qa.text import normalize_query
 
 MANIFEST = "manifest.json"
-VECTORS = "vectors.npy"
-FAISS_FILE = "faiss.index"
-BM25_DIR = "bm25"
-USERDICT = "userdict.txt"
-BIGRAMS = "bigrams.npz"
-FORMAT_VERSION = 1
-HNSW_THRESHOLD = int(os.environ.get("QA_HNSW_THRESHOLD", "50000"))
-HNSW_M = 32
+FORMAT_VERSION = 2
+_LEGACY = ("documents.jsonl", "passages.jsonl", "vectors.npy")
 
 
 def search_text(p: Passage, context: bool = True) -> str:
@@ -59,219 +55,308 @@ def match_text(p: Passage) -> str:
     return despin(text) if "spun" in p.flags else text
 
 
-def faiss_id(passage_id: str) -> int:
-    return int(passage_id[:15], 16)  # 60 bits: fits int64, collisions ~never at our sizes
-
-
-def corpus_hash(passages: list[Passage]) -> str:
-    h = hashlib.sha256()
-    for p in passages:
-        h.update(p.id.encode())
-    return h.hexdigest()[:16]
+def _embedding_info(embedder: Embedder) -> dict:
+    """How the document vectors were made (backend, precision, device): kept so an index is
+    never searched with vectors of another family (qa/embed.py)."""
+    choice = getattr(embedder, "choice", None)
+    return {"backend": getattr(embedder, "backend", "torch"),
+            "precision": choice.precision if choice is not None else "float32",
+            "device": getattr(embedder, "device", "cpu"),
+            "family": getattr(embedder, "family", "float")}
 
 
 def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"qa": __version__, "python": platform.python_version()}
-    for dist in ("faiss-cpu", "bm25s", "jieba", "numpy", "sentence-transformers", "torch"):
+    for dist in ("faiss-cpu", "jieba", "numpy", "sentence-transformers", "torch",
+                 "onnxruntime"):
         with contextlib.suppress(PackageNotFoundError):
             out[dist] = version(dist)
     return out
 
 
-class SearchIndex:
-    """Everything search needs, in memory. Build with `update`, persist with `save`."""
+class GramStats:
+    """Bigram document frequencies of the collection, read from the store (qa.grams API)."""
 
-    def __init__(self, path: Path | str, embedder: Embedder, fresh: bool = False) -> None:
-        """Open the index at `path`; `fresh` ignores its vectors (a rebuild, or a new model)."""
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.store)
+
+    def df(self, grams) -> dict[str, int]:
+        from qa.grams import _key
+
+        grams = list(grams)
+        keys = {g: _key(g) for g in grams}
+        found = self.store.bigram_df(list(keys.values()))
+        return {g: int(found.get(k, 0)) for g, k in keys.items()}
+
+    def idf(self, grams) -> dict[str, float]:
+        n = max(self.n_docs, 1)
+        return {g: float(np.log(1 + (n - d + 0.5) / (d + 0.5))) for g, d in self.df(grams).items()}
+
+    def may_contain(self, folded_term: str) -> bool:
+        from qa.grams import bigrams
+
+        grams = bigrams(folded_term)
+        return not grams or all(self.df(grams).values())
+
+
+class SearchIndex:
+    """Everything search needs for one collection folder. Read with the methods below; change
+    with `add_documents` / `remove_document` (one writer at a time, all or nothing)."""
+
+    def __init__(self, path: Path | str, embedder: Embedder, create: bool = True) -> None:
+        """Open (or with `create`, make) the index at `path`."""
         self.path = Path(path)
         self.embedder = embedder
-        self.collection = Collection(self.path)
-        self.manifest: dict = {}
-        self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        self.faiss = None
-        self.bm25 = None
+        self._cache: OrderedDict[int, Passage] = OrderedDict()
+        self._docs: OrderedDict[str, DocumentRecord | None] = OrderedDict()
         self.tokenizer = None
-        self._grams = None
-        self.deleted: set[int] = set()
-        self.row_of: dict[int, int] = {}
-        manifest = self.path / MANIFEST
-        if manifest.exists() and not fresh:
-            self._load(json.loads(manifest.read_text("utf-8")))
+        if not has_store(self.path):
+            if any((self.path / f).exists() for f in _LEGACY) and not store_spec():
+                self._migrate()
+            elif not create:
+                raise IndexStateError(f"no index in {self.path}; build one with "
+                                      f"`qa ingest PATH --index {self.path}`")
+        self.store = open_store(self.path, embedder.dim, create=True)
+        self._check_model()
+        self.store.open()
+        self._load_tokenizer()
+        self.grams = GramStats(self.store)
 
-    # ------------------------------------------------------------------ loading
-    def _load(self, manifest: dict) -> None:
-        import bm25s
-        import faiss
-
-        from qa.tokenize import ChineseTokenizer
-
-        want, have = self.embedder.name, manifest.get("model")
-        if have != want or manifest.get("model_fingerprint") != self.embedder.fingerprint:
+    # ------------------------------------------------------------------ opening
+    def _check_model(self) -> None:
+        have = self.store.meta("model")
+        if have is None:
+            return
+        want = self.embedder.name
+        fingerprint = self.store.meta("model_fingerprint")
+        if have != want or fingerprint != self.embedder.fingerprint:
             raise IndexStateError(
                 f"the index in {self.path} was built with embedding model '{have}' "
-                f"({manifest.get('model_fingerprint')}), but the configured model is '{want}' "
+                f"({fingerprint}), but the configured model is '{want}' "
                 f"({self.embedder.fingerprint}); rebuild it with `qa ingest --rebuild PATH` "
                 f"or set QA_EMBED_MODEL={have}")
-        self.manifest = manifest
-        # memory-mapped: a large collection's vectors stay in the page cache, not in RSS
-        self.vectors = np.load(self.path / VECTORS, mmap_mode="r")
-        if len(self.vectors) != len(self.collection.passages):
-            raise IndexStateError(f"{self.path}: {len(self.vectors)} vectors for "
-                                  f"{len(self.collection.passages)} passages; rebuild the index")
-        self.faiss = faiss.read_index(str(self.path / FAISS_FILE))
-        self.deleted = set(manifest.get("deleted_ids", []))
-        self.tokenizer = ChineseTokenizer.load(self.path / USERDICT)
-        self.bm25 = bm25s.BM25.load(str(self.path / BM25_DIR)) if self.collection.passages \
-            else None
-        if (self.path / BIGRAMS).exists():
-            from qa.grams import BigramStats
+        built = json.loads(self.store.meta("embedding", "{}") or "{}")
+        family = built.get("family", "float")
+        if family != getattr(self.embedder, "family", "float"):
+            raise IndexStateError(
+                f"the index in {self.path} holds {built.get('backend')} "
+                f"{built.get('precision')} vectors, which are not comparable with the "
+                f"configured {_embedding_info(self.embedder)['backend']} "
+                f"{_embedding_info(self.embedder)['precision']} ones; rebuild it with "
+                f"`qa ingest --rebuild PATH`, or set QA_EMBED_BACKEND={built.get('backend')}")
 
-            self._grams = BigramStats.load(self.path / BIGRAMS)
-        self._index_rows()
+    def _load_tokenizer(self) -> None:
+        from qa.tokenize import ChineseTokenizer
 
-    def _index_rows(self) -> None:
-        self.row_of = {faiss_id(p.id): i for i, p in enumerate(self.collection.passages)}
+        self.tokenizer = ChineseTokenizer(self.store.userdict())
+
+    def _migrate(self) -> None:
+        """Convert a folder of the previous layout (JSONL + vectors.npy) in place."""
+        from qa.store import Collection
+
+        print(f"migrating the index in {self.path} to the incremental store …", flush=True)
+        coll = Collection(self.path)
+        manifest = {}
+        with contextlib.suppress(OSError, ValueError):
+            manifest = json.loads((self.path / MANIFEST).read_text("utf-8"))
+        vectors = None
+        with contextlib.suppress(OSError, ValueError):
+            vectors = np.load(self.path / "vectors.npy")
+        usable = (vectors is not None and len(vectors) == len(coll.passages)
+                  and manifest.get("model") == self.embedder.name
+                  and manifest.get("model_fingerprint") == self.embedder.fingerprint)
+        self.store = LocalStore(self.path, self.embedder.dim, create=True)
+        self.store.open()
+        self._load_tokenizer()
+        self.grams = GramStats(self.store)
+        by_doc: dict[str, list[int]] = {}
+        for i, p in enumerate(coll.passages):
+            by_doc.setdefault(p.doc_id, []).append(i)
+        items = [(rec, [coll.passages[i] for i in by_doc.get(doc_id, [])])
+                 for doc_id, rec in coll.documents.items()]
+        known = ({coll.passages[i].id: vectors[i] for i in range(len(coll.passages))}
+                 if usable else {})
+        self.add_documents(items, progress=True, known_vectors=known)
+        for name in (*_LEGACY, "faiss.index", "bm25", "userdict.txt", "bigrams.npz"):
+            target = self.path / name
+            if target.is_dir():
+                import shutil
+
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    target.unlink()
+        self.store.close()
+
+    # ------------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        return len(self.store)
+
+    @property
+    def manifest(self) -> dict:
+        try:
+            return json.loads((self.path / MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def refresh(self) -> bool:
+        """See writes committed by another process (the CLI while the page runs)."""
+        changed = self.store.refresh()
+        if changed:
+            self._cache.clear()
+            self._docs.clear()
+            self._load_tokenizer()
+        return changed
+
+    def passages_by_pid(self, pids: Sequence[int]) -> list[Passage]:
+        missing = [p for p in pids if p not in self._cache]
+        if missing:
+            for pid, passage in self.store.passages(missing).items():
+                self._cache[pid] = passage
+            while len(self._cache) > 20000:
+                self._cache.popitem(last=False)
+        return [self._cache[p] for p in pids if p in self._cache]
 
     @property
     def passages(self) -> list[Passage]:
-        return self.collection.passages
+        """Every passage, in the order added (small collections, tests and benchmarks)."""
+        return [p for _, p in self.store.all_passages()]
+
+    def all_passages(self) -> list[tuple[int, Passage]]:
+        return self.store.all_passages()
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        if doc_id not in self._docs:
+            self._docs[doc_id] = self.store.document(doc_id)
+            while len(self._docs) > 2000:
+                self._docs.popitem(last=False)
+        return self._docs[doc_id]
 
     @property
-    def grams(self):
-        """Bigram document frequencies (qa.grams); counted here for an index saved without."""
-        if self._grams is None:
-            from qa.grams import BigramStats
+    def documents(self) -> dict[str, DocumentRecord]:
+        return self.store.documents()
 
-            self._grams = BigramStats.from_texts(match_text(p) for p in self.passages)
-        return self._grams
+    def duplicates(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Other documents carrying (nearly) the same text as each of `doc_ids`."""
+        find = getattr(self.store, "duplicates", None)
+        return find(doc_ids) if find is not None else {}
 
-    # ------------------------------------------------------------------ building
-    def update(self, progress: bool = True, rebuild: bool = False) -> int:
-        """Bring vectors, FAISS and BM25 in line with the collection; returns how many texts
-        were embedded now. Passages whose id already has a vector, or whose text is in the
-        vector cache (qa.vcache), are not embedded again.
-        """
-        import faiss
+    def neighbour(self, passage: Passage, step: int) -> tuple[int, Passage] | None:
+        """(pid, passage) `step` places after `passage` in its document, if any."""
+        return self.store.neighbour(passage.doc_id, passage.position + step)
 
-        from qa.tokenize import ChineseTokenizer, mine_terms
+    def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(pid, cosine) of the k nearest passages."""
+        return self.store.dense(qvec, k)
 
-        passages = self.collection.passages
-        old = {} if rebuild else {pid: row for pid, row in self.row_of.items()
-                                  if row < len(self.vectors)}
-        old_vectors = self.vectors
-        todo = [i for i, p in enumerate(passages) if faiss_id(p.id) not in old]
-        vectors = np.zeros((len(passages), self.embedder.dim), dtype=np.float32)
-        for i, p in enumerate(passages):
-            row = old.get(faiss_id(p.id))
-            if row is not None:
-                vectors[i] = old_vectors[row]
+    def vectors_of(self, pids: Sequence[int]) -> np.ndarray:
+        return self.store.vectors(list(pids))
+
+    def lexical(self, tokens: Sequence[str], k: int, within: Sequence[int] | None = None
+                ) -> list[tuple[int, float]]:
+        """(pid, BM25) for the query tokens, best first (within `pids` when given)."""
+        return self.store.lexical(tokens, k, within)
+
+    def term_df(self, tokens: Sequence[str]) -> dict[str, int]:
+        return self.store.term_df(tokens)
+
+    # ------------------------------------------------------------------ writing
+    def add_documents(self, items: Sequence[tuple[DocumentRecord, list[Passage]]],
+                      progress: bool = True, known_vectors: dict | None = None,
+                      removals: Sequence[str] = ()) -> int:
+        """Add (or replace) documents and remove `removals`, in one all-or-nothing write.
+        Returns how many texts were embedded now (the rest came from the store or the cache)."""
+        from tqdm import tqdm
+
+        from qa.dedup import signature
+        from qa.grams import _keys
+        from qa.tokenize import mine_terms
+        from qa.vcache import embed_cached
+
+        passages = [p for _, ps in items for p in ps]
+        known = dict(known_vectors or {})
+        if passages:  # unchanged passages keep their vectors
+            for pid, vec in self.store.vectors_by_passage_id([p.id for p in passages]).items():
+                known.setdefault(pid, vec)
+        todo = [p for p in passages if p.id not in known]
         fresh = 0
         if todo:
-            from qa.vcache import embed_cached
-
-            embedded, fresh = embed_cached(self.embedder,
-                                           [search_text(passages[i]) for i in todo],
-                                           progress=progress)
-            vectors[todo] = embedded
-        ids = np.array([faiss_id(p.id) for p in passages], dtype=np.int64)
-        live = set(ids.tolist())
-        use_hnsw = len(passages) > HNSW_THRESHOLD
-        is_hnsw = self.faiss is not None and "HNSW" in type(faiss.downcast_index(
-            self.faiss.index if hasattr(self.faiss, "index") else self.faiss)).__name__
-        stale = {i for i in self.row_of if i not in live} | self.deleted
-        if use_hnsw and is_hnsw and not rebuild and len(stale) < 0.25 * max(len(ids), 1):
-            new_rows = [i for i in todo]
-            if new_rows:
-                self.faiss.add_with_ids(vectors[new_rows], ids[new_rows])
-            self.deleted = stale
-        else:
-            base = (faiss.IndexHNSWFlat(self.embedder.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-                    if use_hnsw else faiss.IndexFlatIP(self.embedder.dim))
-            if use_hnsw:
-                base.hnsw.efConstruction = 80
-            self.faiss = faiss.IndexIDMap2(base)
-            if len(ids):
-                self.faiss.add_with_ids(vectors, ids)
-            self.deleted = set()
-        self.vectors = vectors
-        self._index_rows()
+            vecs, fresh = embed_cached(self.embedder, [search_text(p) for p in todo],
+                                       progress=progress)
+            known.update({p.id: v for p, v in zip(todo, vecs, strict=True)})
+        # the user dictionary grows with each write from the new text only; the tagger that
+        # finds place names is for small writes (it would take minutes over a bulk load)
         texts = [search_text(p) for p in passages]
-        self.tokenizer = ChineseTokenizer(mine_terms(texts))
-        self.bm25 = self._build_bm25(texts) if passages else None
-        from qa.grams import BigramStats
+        words = mine_terms(texts, places=len(texts) <= 1000) if passages else []
+        new_words = sorted(set(words) - set(self.tokenizer.user_words))
+        tokenizer = self.tokenizer
+        if new_words:
+            tokenizer.add_words(new_words)
+        prepared = []
+        text_of = dict(zip((p.id for p in passages), texts, strict=True))
+        for rec, ps in tqdm(items, desc="tokenising", unit="doc",
+                            disable=not progress or len(items) < 200):
+            prepared.append((rec, [NewPassage(p, known[p.id], tokenizer(text_of[p.id]),
+                                              _keys([match_text(p)])) for p in ps],
+                             signature("\n".join(p.text for p in ps))))
+        with self.store.writing() as w:
+            for doc_id in removals:
+                if w.remove(doc_id) is None:
+                    raise QAError(f"no document with id '{doc_id}' in {self.path}")
+            for rec, new, sig in prepared:
+                w.add(rec, new, sig)
+            w.add_words(new_words)
+            w.set_meta("format_version", str(FORMAT_VERSION))
+            w.set_meta("model", self.embedder.name)
+            w.set_meta("model_fingerprint", self.embedder.fingerprint)
+            w.set_meta("embedding", json.dumps(_embedding_info(self.embedder)))
+        self._cache.clear()
+        self._docs.clear()
+        self._write_manifest()
+        return fresh
 
-        self._grams = BigramStats.from_texts(match_text(p) for p in passages)
-        self.manifest = {
+    def remove_document(self, doc_id: str) -> DocumentRecord:
+        with self.store.writing() as w:
+            rec = w.remove(doc_id)
+            if rec is None:
+                known = ", ".join(self.store.doc_ids()[:20]) or "none"
+                raise QAError(f"no document with id '{doc_id}' in {self.path}; "
+                              f"known ids: {known}")
+        self._cache.clear()
+        self._docs.pop(doc_id, None)
+        self._write_manifest()
+        return rec
+
+    def _write_manifest(self) -> None:
+        manifest = {
             "format_version": FORMAT_VERSION,
             "model": self.embedder.name,
             "model_fingerprint": self.embedder.fingerprint,
             "dimension": int(self.embedder.dim),
-            "passages": len(passages),
-            "documents": len(self.collection.documents),
-            "corpus_hash": corpus_hash(passages),
-            "faiss_index": "hnsw" if use_hnsw else "flat",
-            "deleted_ids": sorted(self.deleted),
+            "embedding": _embedding_info(self.embedder),
+            "passages": len(self.store),
+            "documents": len(self.store.doc_ids()),
+            "generation": self.store.generation,
+            "faiss_index": self.store.kind,
             "versions": _versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        return fresh
-
-    def _build_bm25(self, texts: list[str]):
-        import bm25s
-
-        retriever = bm25s.BM25()
-        retriever.index([self.tokenizer(t) for t in texts], show_progress=False)
-        return retriever
-
-    def save(self) -> None:
-        import faiss
-
-        def write(folder: Path) -> None:
-            np.save(folder / VECTORS, self.vectors)
-            if self.faiss is not None:
-                faiss.write_index(self.faiss, str(folder / FAISS_FILE))
-            if self.bm25 is not None:
-                self.bm25.save(str(folder / BM25_DIR))
-            if self.tokenizer is not None:
-                self.tokenizer.save(folder / USERDICT)
-            if self._grams is not None:
-                self._grams.save(folder / BIGRAMS)
-            (folder / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False,
-                                                      indent=2), "utf-8")
-
-        self.collection.save(extra=write)
-
-    # ------------------------------------------------------------------ querying
-    def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) for the k nearest live passages."""
-        if self.faiss is None or not len(self.vectors):
-            return []
-        extra = len(self.deleted)
-        scores, ids = self.faiss.search(qvec.reshape(1, -1).astype(np.float32), k + extra)
-        out = []
-        for s, i in zip(scores[0], ids[0], strict=True):
-            if i < 0 or int(i) in self.deleted or int(i) not in self.row_of:
-                continue
-            out.append((self.row_of[int(i)], float(s)))
-        return out[:k]
-
-    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every passage for the query tokens (zeros when none match)."""
-        if self.bm25 is None or not tokens:
-            return np.zeros(len(self.passages), dtype=np.float32)
-        vocab = self.bm25.vocab_dict
-        known = [t for t in tokens if t in vocab]
-        if not known:
-            return np.zeros(len(self.passages), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        tmp = self.path / f".{MANIFEST}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+        crashpoint()
+        os.replace(tmp, self.path / MANIFEST)
 
 
 def open_index(path: Path | str, embedder: Embedder) -> SearchIndex:
     """Load an index for searching; a clear error when there is none yet."""
     path = Path(path)
-    if not (path / MANIFEST).exists():
+    if not has_store(path) and not any((path / f).exists() for f in _LEGACY):
         raise IndexStateError(f"no index in {path}; build one with `qa ingest PATH --index {path}`"
                               " (or `make run` for the default corpus)")
-    return SearchIndex(path, embedder)
+    return SearchIndex(path, embedder, create=False)

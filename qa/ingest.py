@@ -42,16 +42,16 @@ class IngestReport:
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedder | None = None,
            progress: bool = True, rebuild: bool = False) -> IngestReport:
-    """Add every readable document under `paths`, then embed what is new and save atomically.
+    """Add every readable document under `paths` in one all-or-nothing write.
 
     Unreadable files are reported, not fatal. Re-ingesting unchanged files writes nothing.
+    `rebuild` re-makes the whole index (after a model change) beside the old one and swaps
+    it in when complete; vectors come from the vector cache where they can.
     """
     t0 = time.perf_counter()
     report = IngestReport()
+    embedder = embedder or get_embedder()
     files, report.failures = collect_files(paths)
-    index = SearchIndex(index_dir, embedder or get_embedder(), fresh=rebuild)
-    coll = index.collection
-    changed = rebuild or not index.manifest
     docs: list[Document] = []
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         try:
@@ -63,25 +63,79 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     # Cleaned as one batch: chrome repeated across a folder's (or a JSONL file's) documents
     # is recognised from the repetition (qa.boilerplate.learn).
     learned = learn_boilerplate(docs)
+    processed = []
     for doc in tqdm(docs, desc="cleaning", unit="doc", disable=not progress):
         record, passages, _ = process(doc, learned.get(batch_key(doc)))
-        before = coll.documents.get(record.doc_id)
-        if before is None or before.to_dict() != record.to_dict():
-            changed = True
-        coll.add(record, passages)
+        processed.append((record, passages))
         report.documents.append(record)
         report.passages += len(passages)
-    if changed and coll.documents:
-        report.embedded = index.update(progress=progress, rebuild=rebuild)
-        index.save()
+    if rebuild:
+        report.embedded = _rebuild(Path(index_dir), embedder, processed, progress)
+    else:
+        index = SearchIndex(index_dir, embedder)
+        changed = []
+        for record, passages in processed:
+            before = index.document(record.doc_id)
+            if before is None or before.to_dict() != record.to_dict():
+                changed.append((record, passages))
+        if changed:
+            report.embedded = index.add_documents(changed, progress=progress)
     report.seconds = time.perf_counter() - t0
     return report
 
 
+def _rebuild(index_dir: Path, embedder: Embedder,
+             new: list[tuple[DocumentRecord, list]], progress: bool) -> int:
+    """Every document already in the index (whatever model built it) and the new ones, into
+    a fresh index beside the old one, then swapped in with two renames."""
+    import os
+    import shutil
+
+    from qa.localstore import DB, LocalStore
+
+    items: dict[str, tuple] = {}
+    if not (index_dir / DB).exists() and (index_dir / "passages.jsonl").exists():
+        from qa.store import Collection  # the previous layout
+
+        coll = Collection(index_dir)
+        for doc_id, rec in coll.documents.items():
+            items[doc_id] = (rec, [p for p in coll.passages if p.doc_id == doc_id])
+    if (index_dir / DB).exists():
+        old = LocalStore(index_dir, embedder.dim)
+        by_doc: dict[str, list] = {}
+        for _, p in old.all_passages():
+            by_doc.setdefault(p.doc_id, []).append(p)
+        for doc_id, rec in old.documents().items():
+            items[doc_id] = (rec, by_doc.get(doc_id, []))
+        old.close()
+    for rec, passages in new:
+        items[rec.doc_id] = (rec, passages)
+    staging = index_dir.with_name(f".{index_dir.name}.rebuild-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    fresh = SearchIndex(staging, embedder)
+    embedded = fresh.add_documents(list(items.values()), progress=progress)
+    fresh.store.close()
+    old_dir = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
+    if index_dir.exists():
+        for entry in index_dir.iterdir():  # files we did not write (a README) stay
+            if not (staging / entry.name).exists() and entry.name not in _OWNED:
+                if entry.is_dir():
+                    shutil.copytree(entry, staging / entry.name)
+                else:
+                    shutil.copy2(entry, staging / entry.name)
+        os.rename(index_dir, old_dir)
+    os.rename(staging, index_dir)
+    shutil.rmtree(old_dir, ignore_errors=True)
+    return embedded
+
+
+# What an index folder holds that the index wrote (now or in the previous layout).
+_OWNED = {"write.lock", "store.sqlite", "store.sqlite-wal", "store.sqlite-shm", "faiss.index",
+          "faiss.json", "manifest.json", "documents.jsonl", "passages.jsonl", "vectors.npy",
+          "bm25", "userdict.txt", "bigrams.npz"}
+
+
 def remove(doc_id: str, index_dir: str | Path, embedder: Embedder | None = None) -> DocumentRecord:
     """Remove one document and its passages from the collection and the search index."""
-    index = SearchIndex(index_dir, embedder or get_embedder())
-    record = index.collection.remove(doc_id)
-    index.update(progress=False)
-    index.save()
-    return record
+    index = SearchIndex(index_dir, embedder or get_embedder(), create=False)
+    return index.remove_document(doc_id)

@@ -9,7 +9,7 @@ occur verbatim in the collection, the more BM25 counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,17 +48,18 @@ class Hit:
     dense: float  # cosine similarity
     bm25: float  # raw BM25 score
     rank: int = 0
+    pid: int = -1  # the passage's id in the store
+    also_in: list[str] = field(default_factory=list)  # other documents with the same text
 
 
 def query_term_stats(index: SearchIndex, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(idf, document frequency) of the query's distinct tokens; df 0 = not in the collection."""
-    bm = index.bm25
     uniq = list(dict.fromkeys(tokens))
-    if bm is None or not uniq:
+    if not uniq or not len(index):
         return np.zeros(0), np.zeros(0)
-    n = max(len(index.passages), 1)
-    vocab = bm.vocab_dict
-    df = np.array([_doc_freq(bm, vocab[t]) if t in vocab else 0 for t in uniq], dtype=float)
+    n = max(len(index), 1)
+    found = index.term_df(uniq)
+    df = np.array([found.get(t, 0) for t in uniq], dtype=float)
     idf = np.where(df > 0, np.log(1 + (n - df + 0.5) / (df + 0.5)), np.log(1 + n))
     return idf, df
 
@@ -75,13 +76,7 @@ def _rare_share(idf: np.ndarray, df: np.ndarray, n: int, params: FusionParams) -
 def rare_match_share(index: SearchIndex, tokens: list[str], params: FusionParams) -> float:
     """Share of the query's idf mass carried by rare tokens that occur in the collection."""
     idf, df = query_term_stats(index, tokens)
-    return float(_rare_share(idf, df, len(index.passages), params)[0]) if idf.size else 0.0
-
-
-def _doc_freq(bm, tid: int) -> int:
-    # bm25s keeps a CSC score matrix; a column's non-zeros are the documents holding the token
-    indptr = bm.scores["indptr"]
-    return int(indptr[tid + 1] - indptr[tid])
+    return float(_rare_share(idf, df, len(index), params)[0]) if idf.size else 0.0
 
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, idf: np.ndarray, df: np.ndarray, n: int,
@@ -110,28 +105,42 @@ def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybri
         raise InputError(f"unknown search mode '{mode}'; accepted: {', '.join(MODES)}")
     if top_k < 1:
         raise InputError(f"top-k must be at least 1, got {top_k}")
-    passages = index.passages
-    if not passages:
+    if not len(index):
         return []
     query = normalize_query(question)
     tokens = index.tokenizer.query(question) if index.tokenizer else []
-    bm = index.bm25_scores(tokens)
-    rows: list[int] = []
+    pids: list[int] = []
+    dense_of: dict[int, float] = {}
+    bm_of: dict[int, float] = {}
     qvec = None
     if mode in ("hybrid", "dense"):
         qvec = index.embedder.embed_queries([query])[0]
-        rows += [r for r, _ in index.dense(qvec, candidates)]
+        found = index.dense(qvec, candidates)
+        dense_of.update(found)
+        pids += [p for p, _ in found]
     if mode in ("hybrid", "bm25"):
-        top = np.argsort(-bm)[:candidates]
-        rows += [int(r) for r in top if bm[r] > 0]
-    rows = list(dict.fromkeys(rows))
-    if exclude_docs:
-        rows = [r for r in rows if passages[r].doc_id not in exclude_docs]
-    if not rows:
+        found = index.lexical(tokens, candidates)
+        bm_of.update(found)
+        pids += [p for p, s in found if s > 0]
+    pids = list(dict.fromkeys(pids))
+    if not pids:
         return []
-    cand = np.array(rows)
-    dense = index.vectors[cand] @ qvec if qvec is not None else np.zeros(len(cand))
-    bm25 = bm[cand]
+    passages = dict(zip(pids, index.passages_by_pid(pids), strict=True))
+    if exclude_docs:
+        pids = [p for p in pids if passages[p].doc_id not in exclude_docs]
+        if not pids:
+            return []
+    if qvec is not None:  # cosines of the lexical candidates too
+        missing = [p for p in pids if p not in dense_of]
+        if missing:
+            dense_of.update(zip(missing, (index.vectors_of(missing) @ qvec).tolist(),
+                                strict=True))
+    if mode == "hybrid" and tokens:  # BM25 of the dense candidates too
+        missing = [p for p in pids if p not in bm_of]
+        if missing:
+            bm_of.update(index.lexical(tokens, len(missing), within=missing))
+    dense = np.array([dense_of.get(p, 0.0) for p in pids])
+    bm25 = np.array([bm_of.get(p, 0.0) for p in pids])
     if mode == "dense":
         fused = dense
     elif mode == "bm25":
@@ -139,7 +148,23 @@ def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybri
     else:
         idf, df = query_term_stats(index, tokens)
         fused = fuse(dense.astype(np.float64), bm25.astype(np.float64), idf, df,
-                     len(passages), params)
-    order = np.argsort(-fused, kind="stable")[:top_k]
-    return [Hit(passages[cand[i]], float(fused[i]), float(dense[i]), float(bm25[i]), rank + 1)
-            for rank, i in enumerate(order)]
+                     len(index), params)
+    order = np.argsort(-fused, kind="stable")
+    # one passage per group of reprinted documents: the first, saying where else it appears
+    dups = index.duplicates({passages[pids[i]].doc_id for i in order[:4 * top_k]})
+    hits: list[Hit] = []
+    shown: dict[str, Hit] = {}  # doc id -> the hit that stands for its group
+    for i in order:
+        p = passages[pids[i]]
+        stands_for = shown.get(p.doc_id)
+        if stands_for is not None and stands_for.passage.doc_id != p.doc_id:
+            continue  # a reprint of a document already shown
+        hit = Hit(p, float(fused[i]), float(dense[i]), float(bm25[i]), len(hits) + 1, pids[i],
+                  list(dups.get(p.doc_id, [])))
+        shown.setdefault(p.doc_id, hit)
+        for d in dups.get(p.doc_id, []):
+            shown.setdefault(d, hit)
+        hits.append(hit)
+        if len(hits) >= top_k:
+            break
+    return hits

@@ -41,7 +41,8 @@ _PLACE_SUFFIX = tuple("县市镇乡村州区")
 
 def mine_terms(texts: Iterable[str], places: bool = True) -> list[str]:
     """Domain terms worth keeping whole: quoted terms, number-named schemes, named methods
-    and (with jieba's part-of-speech tagger) place names. Input should be Simplified."""
+    and (with jieba's part-of-speech tagger, the slow part: off for bulk loads) place names.
+    Input should be Simplified."""
     terms: set[str] = set()
     for text in texts:
         for m in _QUOTED.finditer(text):
@@ -87,6 +88,13 @@ class ChineseTokenizer:
     def words(self, text: str) -> list[str]:
         """Plain segmentation (not search mode): each word once, in order."""
         return list(self._jieba.cut(text))
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """More user words, to this tokenizer in place (no reload of jieba's dictionary)."""
+        new = sorted(set(words) - set(self.user_words))
+        for word in new:
+            self._jieba.add_word(word, freq=2000)
+        self.user_words = sorted({*self.user_words, *new})
 
     def known(self, word: str) -> bool:
         """In jieba's dictionary (or ours): 䲟 is not, so 短/䲟 is an unknown name."""

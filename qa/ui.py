@@ -173,12 +173,18 @@ class Engine:
         self.answerer, self.strict_answerer = Answerer(index), Answerer(index, strict=True)
 
     @property
-    def documents(self) -> dict:
-        return self.index.collection.documents if self.index is not None else {}
+    def documents(self) -> DocumentLookup:
+        return DocumentLookup(self.index)
 
     def ask(self, question: str, top_k: int = 8, mode: str = "hybrid",
             strict: bool = False) -> Answer:
-        """Answer from the current snapshot of the index."""
+        """Answer from the index as it is now: documents another process (the CLI) added or
+        removed since the last question are seen without a restart."""
+        if self.index is None:
+            self.reload()
+        elif self.index.refresh():
+            self.answerer = Answerer(self.index)
+            self.strict_answerer = Answerer(self.index, strict=True)
         answerer = self.strict_answerer if strict else self.answerer
         if answerer is None:
             raise QAError("还没有可检索的文档：请先在“文档”页上传文档。"
@@ -200,6 +206,34 @@ class Engine:
             self.reload()
 
 
+class DocumentLookup:
+    """Documents by id for the renderers, fetched one at a time (a collection may hold tens
+    of thousands); `values()` lists them all for the documents tab."""
+
+    def __init__(self, index: SearchIndex | None) -> None:
+        self.index = index
+
+    def get(self, doc_id: Any, default: Any = None) -> Any:
+        if self.index is None or not isinstance(doc_id, str):
+            return default
+        return self.index.document(doc_id) or default
+
+    def __getitem__(self, doc_id: str) -> Any:
+        found = self.get(doc_id)
+        if found is None:
+            raise KeyError(doc_id)
+        return found
+
+    def values(self):
+        return self.index.documents.values() if self.index is not None else []
+
+    def __iter__(self):
+        return iter(self.index.store.doc_ids() if self.index is not None else [])
+
+    def __len__(self) -> int:
+        return len(self.index.store.doc_ids()) if self.index is not None else 0
+
+
 # ---------------------------------------------------------------------------- rendering
 def _flag_chips(names: Sequence[str], record: Any = None) -> str:
     evidence = {}
@@ -214,6 +248,15 @@ def _flag_chips(names: Sequence[str], record: Any = None) -> str:
         chips.append(f'<span class="qa-chip" title="{esc(tip)}">⚠ {esc(LABELS.get(name, name))}'
                      "</span>")
     return "".join(chips)
+
+
+def _also_in(others: Sequence[str] | None) -> str:
+    """A reprinted text is cited once; the note says where else it appears."""
+    if not others:
+        return ""
+    names = "、".join(others[:5]) + ("…" if len(others) > 5 else "")
+    return (f'<span class="qa-also" title="{esc(names)}">（同样内容还见于另外 {len(others)} 篇'
+            "文档）</span>")
 
 
 def render_user(question: str) -> str:
@@ -262,7 +305,8 @@ def render_answer(ans: dict, turn: int, question: str = "", documents: dict | No
             f'<div class="qa-src {_ref("passage", turn, n)}" role="button" tabindex="0">'
             f'<span class="qa-src-n">[{n}]</span>'
             f'<span class="qa-src-title">{esc(c.get("title") or c.get("doc_id"))}</span>'
-            f"{_flag_chips(c.get('flags') or [], documents.get(c.get('doc_id')))}</div>")
+            f"{_flag_chips(c.get('flags') or [], documents.get(c.get('doc_id')))}"
+            f"{_also_in(c.get('also_in'))}</div>")
     srcs = f'<div class="qa-srcs"><div>来源：</div>{"".join(sources)}</div>' if sources else ""
     return f'<div class="qa-answer">{searched}<div class="qa-text">{body}</div>{srcs}</div>'
 
@@ -582,7 +626,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | Non
     if engine.index is None:
         print(f"no index yet ({engine.error}); upload documents in the 文档 tab", flush=True)
     else:
-        print(f"{len(engine.documents)} documents, {len(engine.index.passages)} passages",
+        print(f"{len(engine.documents)} documents, {len(engine.index)} passages",
               flush=True)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
     print(f"serving on {url}", flush=True)

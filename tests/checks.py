@@ -18,3 +18,32 @@ def assert_offsets_exact(raw: str, c: Cleaned) -> None:
     removed = {i for s, e, _ in c.removed for i in range(s, e)}
     for i, ch in enumerate(raw):
         assert i in kept or ch.isspace() or i in removed, (i, ch)
+
+
+def read_passages(index_dir) -> list[dict]:
+    """The passages as stored in an index folder, read straight from its SQLite file (not
+    through the code under test), in the order they were added."""
+    import json
+    import sqlite3
+    from pathlib import Path
+
+    db = sqlite3.connect(f"file:{Path(index_dir) / 'store.sqlite'}?mode=ro", uri=True)
+    try:
+        return [json.loads(d) for (d,) in db.execute("SELECT data FROM passages ORDER BY pid")]
+    finally:
+        db.close()
+
+
+def fail_after_first_add(monkeypatch, writer_class) -> list[str]:
+    """Make a store's Writer.add write the first document's rows and then fail like a full
+    disk; returns the ids of the documents it wrote before failing."""
+    added: list[str] = []
+    original = writer_class.add
+
+    def boom(self, record, passages, *more):
+        original(self, record, passages, *more)
+        added.append(record.doc_id)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer_class, "add", boom)
+    return added

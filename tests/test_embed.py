@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -90,7 +91,7 @@ class StubModel:
 
 
 def _stub_embedder(batch_size=2):
-    emb = SentenceTransformerEmbedder("stub/model", batch_size=batch_size)
+    emb = SentenceTransformerEmbedder("stub/model", batch_size=batch_size, backend="torch")
     emb._model = StubModel()
     return emb
 
@@ -225,3 +226,26 @@ def test_real_default_model_encodes(monkeypatch):
     np.testing.assert_allclose(np.linalg.norm(docs, axis=1), 1.0, rtol=1e-3)
     scores = (q @ docs.T)[0]
     assert int(np.argmax(scores)) == 0
+
+
+class Int8Fake(embed.HashEmbedder):
+    """A fake whose vectors are of the int8 family (as QA_EMBED_BACKEND=onnx-int8 makes)."""
+
+    family = "int8"
+    backend = "onnx-int8"
+
+
+def test_index_of_another_vector_family_is_refused(tmp_path):
+    from qa.errors import IndexStateError
+    from qa.index import open_index
+    from qa.ingest import ingest
+
+    doc = tmp_path / "a.txt"
+    doc.write_text("靖宇县2016年脱贫3182人。该县发展黑木耳产业。", encoding="utf-8")
+    ingest([doc], tmp_path / "idx", embedder=Int8Fake(), progress=False)
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text("utf-8"))
+    assert manifest["embedding"]["family"] == "int8"
+    assert manifest["embedding"]["backend"] == "onnx-int8"
+    with pytest.raises(IndexStateError, match=r"not comparable.*--rebuild"):
+        open_index(tmp_path / "idx", embed.HashEmbedder())
+    assert open_index(tmp_path / "idx", Int8Fake()).passages

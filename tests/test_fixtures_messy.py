@@ -24,6 +24,7 @@ from qa.corpus import learn_boilerplate, process, process_batch
 from qa.documents import Document
 from qa.readers import collect_files, read_file
 from qa.text import narrow
+from tests.checks import read_passages
 from tests.paths import SHARED
 
 MESSY = Path(__file__).resolve().parent / "fixtures" / "messy"
@@ -171,8 +172,7 @@ def test_ingest_cleans_a_folder_as_one_batch(tmp_path):
     shutil.copytree(BATCH, folder, ignore=shutil.ignore_patterns("*.json"))
     report = ingest([folder], tmp_path / "idx", progress=False)
     assert len(report.documents) == 3 and not report.failures
-    rows = [json.loads(x) for x in
-            (tmp_path / "idx" / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = read_passages(tmp_path / "idx")
     assert rows
     for row in rows:
         assert "欢迎关注" not in row["text"] and "与您同行" not in row["text"]

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from qa.cli import main
-from qa.store import Collection
+from tests.checks import fail_after_first_add, read_passages
 from tests.paths import CORPUS
 
 
 def _passages(index):
-    return [json.loads(line) for line in (index / "passages.jsonl").read_text("utf-8").splitlines()]
+    return read_passages(index)
 
 
 def test_ingest_seeds_writes_passages_and_summary(tmp_path, capsys):
@@ -25,9 +25,8 @@ def test_ingest_seeds_writes_passages_and_summary(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ingested 5 documents" in out
     assert "flag spun: 000_7e6e3292d6c6a094" in out
-    raw = (index / "passages.jsonl").read_text("utf-8")
-    assert "卢氏模式" in raw  # UTF-8, not \u escapes
     rows = _passages(index)
+    assert any("卢氏模式" in r["text"] for r in rows)
     assert {r["doc_id"] for r in rows} == {p.stem for p in CORPUS.glob("*.txt")}
     titles = {r["title"] for r in rows}
     assert "脱贫攻坚的卢氏实践" in titles and "春風春雨添新綠 圓夢路上霞滿天" in titles
@@ -70,7 +69,7 @@ def test_bad_files_are_reported_and_the_rest_ingested(tmp_path, capsys):
     assert "ingested 1 documents" in captured.out
     assert "broken.pdf" in captured.out and "empty.txt" in captured.out
     assert "missing.docx" in captured.out
-    assert len(Collection(index).documents) == 1
+    assert len({r["doc_id"] for r in _passages(index)}) == 1
 
 
 def test_docs_and_remove(tmp_path, capsys):
@@ -87,22 +86,19 @@ def test_docs_and_remove(tmp_path, capsys):
     assert "no document with id 'nope'" in err and "001_b251bfdd5ef11c19" in err
 
 
-def test_failed_save_leaves_the_old_collection_intact(tmp_path, monkeypatch):
+def test_failed_write_leaves_the_old_collection_intact(tmp_path, monkeypatch):
+    from qa.localstore import Writer
+
     index = tmp_path / "idx"
     main(["ingest", str(CORPUS), "--index", str(index), "-q"])
-    before = (index / "passages.jsonl").read_bytes()
-
-    def boom(self, folder):
-        (folder / "passages.jsonl").write_text("half")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Collection, "write_files", boom)
+    before = _passages(index)
+    added = fail_after_first_add(monkeypatch, Writer)  # first document written, then fails
     new = tmp_path / "new.txt"
     new.write_text("新的文档,内容不同。" * 20, encoding="utf-8")
     with pytest.raises(OSError):
         main(["ingest", str(new), "--index", str(index), "-q"])
-    assert (index / "passages.jsonl").read_bytes() == before
-    assert not list(tmp_path.glob(".idx.new-*"))
+    assert added == ["new"]
+    assert _passages(index) == before  # all or nothing
 
 
 def test_index_readme_is_kept_across_saves(tmp_path):
@@ -111,3 +107,72 @@ def test_index_readme_is_kept_across_saves(tmp_path):
     (index / "README.md").write_text("keep me")
     main(["ingest", str(CORPUS / "001_b251bfdd5ef11c19.txt"), "--index", str(index), "-q"])
     assert (index / "README.md").read_text() == "keep me"
+
+
+def test_a_one_sentence_file_is_a_document_with_a_passage(tmp_path):
+    """A short document is still a document (its title is guessed from its only line)."""
+    from qa.answer import Answerer
+    from qa.embed import HashEmbedder
+    from qa.index import open_index
+
+    note = tmp_path / "note.txt"
+    note.write_text("慈利县光伏电站总装机容量达到1.26万千瓦。\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    assert main(["ingest", str(note), "--index", str(index), "-q"]) == 0
+    rows = _passages(index)
+    assert [r["text"] for r in rows] == ["慈利县光伏电站总装机容量达到1.26万千瓦。"]
+    ans = Answerer(open_index(index, HashEmbedder())).ask("慈利县光伏电站总装机容量是多少")
+    assert ans.found and "1.26万千瓦" in ans.answer
+
+
+def test_rebuild_with_another_model_keeps_the_documents_and_foreign_files(tmp_path,
+                                                                          monkeypatch):
+    from qa.embed import HashEmbedder
+    from qa.index import open_index
+
+    index = tmp_path / "idx"
+    assert main(["ingest", str(CORPUS), "--index", str(index), "-q"]) == 0
+    (index / "README.md").write_text("ours", encoding="utf-8")
+    monkeypatch.setenv("QA_EMBED_MODEL", "hash-32")
+    with pytest.raises(Exception, match="hash-64"):
+        open_index(index, HashEmbedder(32))
+    assert main(["ingest", str(CORPUS / "001_b251bfdd5ef11c19.txt"), "--index", str(index),
+                 "--rebuild", "-q"]) == 0
+    rebuilt = open_index(index, HashEmbedder(32))
+    assert {p.doc_id for p in rebuilt.passages} == {p.stem for p in CORPUS.glob("*.txt")}
+    assert (index / "README.md").read_text(encoding="utf-8") == "ours"
+    assert not list(tmp_path.glob(".idx.*"))
+
+
+def test_an_index_in_the_previous_layout_is_migrated(tmp_path):
+    """Folders written before the incremental store (JSONL + vectors.npy) open as they are."""
+    import numpy as np
+
+    from qa.corpus import process
+    from qa.embed import HashEmbedder
+    from qa.index import open_index
+    from qa.readers import read_file
+    from qa.store import Collection
+
+    index = tmp_path / "old"
+    coll = Collection(index)
+    for name in ("001_b251bfdd5ef11c19.txt", "004_02c3d19073bbefd4.txt"):
+        record, passages, _ = process(read_file(CORPUS / name)[0])
+        coll.add(record, passages)
+    emb = HashEmbedder()
+    vectors = emb.embed_documents([p.text for p in coll.passages])
+
+    def legacy(folder):
+        np.save(folder / "vectors.npy", vectors)
+        (folder / "manifest.json").write_text(json.dumps(
+            {"model": emb.name, "model_fingerprint": emb.fingerprint}), "utf-8")
+
+    coll.save(extra=legacy)
+    migrated = open_index(index, emb)
+    assert {p.doc_id for p in migrated.passages} == {"001_b251bfdd5ef11c19",
+                                                     "004_02c3d19073bbefd4"}
+    assert not (index / "passages.jsonl").exists() and (index / "store.sqlite").exists()
+    first = migrated.passages[0]
+    pid = next(pid for pid, p in migrated.all_passages() if p.id == first.id)
+    np.testing.assert_allclose(migrated.vectors_of([pid])[0],
+                               vectors[[p.id for p in coll.passages].index(first.id)])

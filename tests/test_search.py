@@ -86,9 +86,9 @@ def test_bad_mode_and_top_k(seed_index):
 def test_manifest_describes_the_index(seed_index):
     m = json.loads((seed_index.path / "manifest.json").read_text())
     assert m["model"] == "hash-64" and m["dimension"] == 64
-    assert m["passages"] == len(seed_index.passages) == len(seed_index.vectors)
+    assert m["passages"] == len(seed_index.passages) == len(seed_index)
     assert m["faiss_index"] == "flat"
-    for key in ("model_fingerprint", "corpus_hash", "versions", "built_at"):
+    for key in ("model_fingerprint", "embedding", "versions", "built_at", "generation"):
         assert m[key]
 
 
@@ -134,9 +134,9 @@ def test_incremental_add_and_remove_reuse_vectors(tmp_path, monkeypatch):
     report = ingest([CORPUS / "004_02c3d19073bbefd4.txt"], path, embedder=emb, progress=False)
     assert calls == [report.passages]  # only the new document was embedded
     both = open_index(path, emb)
-    row = {p.id: i for i, p in enumerate(both.passages)}
-    for i, p in enumerate(first.passages):
-        assert np.allclose(first.vectors[i], both.vectors[row[p.id]])
+    pid_of = {p.id: pid for pid, p in both.all_passages()}
+    for pid, p in first.all_passages():
+        assert np.allclose(first.vectors_of([pid]), both.vectors_of([pid_of[p.id]]))
     remove("004_02c3d19073bbefd4", path, embedder=emb)
     assert calls == [report.passages]
     left = open_index(path, emb)
@@ -145,20 +145,24 @@ def test_incremental_add_and_remove_reuse_vectors(tmp_path, monkeypatch):
     assert all(h.passage.doc_id == "001_b251bfdd5ef11c19" for h in hits)
 
 
-def test_hnsw_above_threshold_filters_removed_passages(tmp_path, monkeypatch):
-    import qa.index
+def test_ivf_above_threshold_deletes_and_readds(tmp_path, monkeypatch):
+    import qa.localstore
 
-    monkeypatch.setattr(qa.index, "HNSW_THRESHOLD", 10)
+    monkeypatch.setattr(qa.localstore, "IVF_THRESHOLD", 10)
     path = tmp_path / "idx"
     emb = HashEmbedder()
     ingest([CORPUS], path, embedder=emb, progress=False)
     idx = open_index(path, emb)
-    assert idx.manifest["faiss_index"] == "hnsw"
+    assert idx.manifest["faiss_index"] == "ivf"
     remove("003_7be028efea89ec43", path, embedder=emb)
     idx = open_index(path, emb)
-    assert idx.manifest["deleted_ids"]  # not compacted yet: filtered at search time
     hits = search(idx, "卢氏模式是什么", 8, mode="dense")
     assert hits and all(h.passage.doc_id != "003_7be028efea89ec43" for h in hits)
+    # the same document added again gets new passage ids: never hidden by its tombstones
+    ingest([CORPUS / "003_7be028efea89ec43.txt"], path, embedder=emb, progress=False)
+    idx = open_index(path, emb)
+    hits = search(idx, "卢氏模式是什么", 8, mode="dense")
+    assert any(h.passage.doc_id == "003_7be028efea89ec43" for h in hits)
 
 
 def test_get_embedder_uses_environment(monkeypatch):
@@ -166,8 +170,35 @@ def test_get_embedder_uses_environment(monkeypatch):
     assert get_embedder().dim == 32
 
 
-def test_search_index_update_is_idempotent(tmp_path):
+def test_reingesting_an_unchanged_file_writes_nothing(tmp_path):
     path = tmp_path / "idx"
-    ingest([CORPUS / "001_b251bfdd5ef11c19.txt"], path, embedder=HashEmbedder(), progress=False)
-    idx = SearchIndex(path, HashEmbedder())
-    assert idx.update(progress=False) == 0
+    one = CORPUS / "001_b251bfdd5ef11c19.txt"
+    ingest([one], path, embedder=HashEmbedder(), progress=False)
+    generation = SearchIndex(path, HashEmbedder()).store.generation
+    report = ingest([one], path, embedder=HashEmbedder(), progress=False)
+    assert report.embedded == 0
+    assert SearchIndex(path, HashEmbedder()).store.generation == generation
+
+
+def test_a_reprinted_article_is_shown_once_and_says_where_else_it_appears(tmp_path):
+    """The same article from two sites (different chrome around it) is one result."""
+    article = (CORPUS / "001_b251bfdd5ef11c19.txt").read_text(encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "site_a.txt").write_text("网站首页 > 新闻中心\n" + article, encoding="utf-8")
+    (docs / "site_b.txt").write_text(article + "\n责任编辑：王五\n分享到：微信 微博",
+                                      encoding="utf-8")
+    (docs / "other.txt").write_bytes((CORPUS / "004_02c3d19073bbefd4.txt").read_bytes())
+    path = tmp_path / "idx"
+    ingest([docs], path, embedder=HashEmbedder(), progress=False)
+    idx = open_index(path, HashEmbedder())
+    assert idx.duplicates(["site_a"]) == {"site_a": ["site_b"]}
+    assert idx.duplicates(["other"]) == {}
+    hits = search(idx, "靖宇县下派了多少名第一书记", 8)
+    reprints = [h for h in hits if h.passage.doc_id in ("site_a", "site_b")]
+    assert len({h.passage.doc_id for h in reprints}) == 1
+    assert reprints[0].also_in == ["site_b" if reprints[0].passage.doc_id == "site_a"
+                                   else "site_a"]
+    remove("site_b", path, embedder=HashEmbedder())
+    idx = open_index(path, HashEmbedder())
+    assert idx.duplicates(["site_a"]) == {}

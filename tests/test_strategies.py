@@ -13,6 +13,7 @@ from qa.answer import Answerer
 from qa.embed import HashEmbedder
 from qa.index import open_index
 from qa.ingest import ingest
+from tests.checks import read_passages
 
 DOCS = [
     {"id": "anping", "title": "安平县推进光伏扶贫",
@@ -48,8 +49,7 @@ def answerer(tmp_path_factory):
 
 def stored_passages(answerer) -> dict[str, str]:
     """Passage texts as written in the index folder, re-read from disk."""
-    path = answerer.index.path / "passages.jsonl"
-    return {r["id"]: r["text"] for r in map(json.loads, path.read_text("utf-8").splitlines())}
+    return {r["id"]: r["text"] for r in read_passages(answerer.index.path)}
 
 
 def check_contract(answerer, ans) -> None:

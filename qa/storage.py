@@ -1,0 +1,110 @@
+"""Where a collection lives: the embedded local store (default) or Milvus.
+
+`QA_STORE` (or `--store`) selects it: empty or `local` for the SQLite + FAISS store in the
+index folder (qa/localstore.py); `milvus:PATH_OR_URI` for Milvus — a `.db` file path runs
+Milvus Lite embedded, an `http://host:19530` URI a Milvus server or cluster
+(qa/milvusstore.py). Search, answers, the CLI and the page use only the methods of `Store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.corpus import DocumentRecord, Passage
+from qa.errors import InputError
+
+
+class StoreWriter(Protocol):
+    """The changes of one all-or-nothing write."""
+
+    def remove(self, doc_id: str) -> DocumentRecord | None: ...
+
+    def add(self, record: DocumentRecord, passages: Iterable) -> None:
+        """`passages`: qa.localstore.NewPassage items (passage, vector, tokens, bigram keys)."""
+        ...
+
+    def add_words(self, words: Iterable[str]) -> None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+class Store(Protocol):
+    generation: int  # the last committed write this process has seen
+    kind: str  # the dense index: flat | ivf | milvus
+
+    def __len__(self) -> int: ...
+
+    def meta(self, key: str, default: str | None = None) -> str | None: ...
+
+    def open(self) -> None:
+        """Make the store ready for search (load or rebuild the dense index)."""
+        ...
+
+    def refresh(self) -> bool:
+        """See writes committed elsewhere since `generation`; True if there were any."""
+        ...
+
+    def passages(self, pids: Sequence[int]) -> dict[int, Passage]: ...
+
+    def all_passages(self) -> list[tuple[int, Passage]]: ...
+
+    def vectors(self, pids: Sequence[int]) -> np.ndarray: ...
+
+    def vectors_by_passage_id(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def neighbour(self, doc_id: str, position: int) -> tuple[int, Passage] | None: ...
+
+    def document(self, doc_id: str) -> DocumentRecord | None: ...
+
+    def documents(self) -> dict[str, DocumentRecord]: ...
+
+    def doc_ids(self) -> list[str]: ...
+
+    def userdict(self) -> list[str]: ...
+
+    def bigram_df(self, keys: Sequence[int]) -> dict[int, int]: ...
+
+    def term_df(self, tokens: Sequence[str]) -> dict[str, int]: ...
+
+    def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+
+    def lexical(self, tokens: Sequence[str], k: int, within: Sequence[int] | None = None
+                ) -> list[tuple[int, float]]: ...
+
+    def writing(self) -> contextlib.AbstractContextManager[StoreWriter]: ...
+
+    def close(self) -> None: ...
+
+
+def store_spec(spec: str | None = None) -> str:
+    return (spec if spec is not None else os.environ.get("QA_STORE", "")).strip()
+
+
+def open_store(folder: Path, dim: int, create: bool, spec: str | None = None) -> Store:
+    """The configured store for the index folder `folder` (which always keeps the manifest)."""
+    spec = store_spec(spec)
+    if spec in ("", "local"):
+        from qa.localstore import LocalStore
+
+        return LocalStore(folder, dim, create=create)
+    if spec.startswith("milvus:"):
+        from qa.milvusstore import MilvusStore
+
+        return MilvusStore(spec[len("milvus:"):], folder, dim, create=create)
+    raise InputError(f"QA_STORE={spec!r} is not understood; use 'local' (the default) or "
+                     "'milvus:PATH.db' (Milvus Lite) or 'milvus:http://HOST:19530'")
+
+
+def has_store(folder: Path, spec: str | None = None) -> bool:
+    spec = store_spec(spec)
+    if spec in ("", "local"):
+        from qa.localstore import DB
+
+        return (folder / DB).exists()
+    return (folder / "manifest.json").exists()
