@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 INDEX ?= index
 STAMP := $(VENV)/.installed
 
-.PHONY: setup models index run test test-fast lint bench clean
+.PHONY: setup models llm-model index run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,milvus]'
+	$(PY) -m pip install --quiet -e '.[dev,milvus,llm]'
 	touch $(STAMP)
 
 setup: $(STAMP) models
@@ -19,13 +19,17 @@ setup: $(STAMP) models
 models: $(STAMP)
 	$(PY) -m qa.cli models fetch
 
+# the small local LLM that the generative-answer integration test serves (not needed to run)
+llm-model: $(STAMP)
+	$(PY) -m qa.llm_models fetch
+
 index: setup
 	$(PY) -m qa.cli ingest corpus --index $(INDEX)
 
 run: index
 	$(PY) app.py --index $(INDEX)
 
-test: setup
+test: setup llm-model
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

@@ -144,3 +144,20 @@ def report(text: str, out: str | None, title: str | None = None) -> None:
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text((f"# {title}\n\n" if title else "") + text + "\n", "utf-8")
+
+
+def stored_passages(folder: Path) -> list:
+    """The passages of a cached benchmark index, in either layout, without opening it as an
+    index (which would check the configured embedding against the one it was built with)."""
+    if (folder / "store.sqlite").exists():
+        from qa.localstore import LocalStore
+
+        store = LocalStore(folder, 0)
+        store.open()
+        try:
+            return [p for _, p in store.all_passages()]
+        finally:
+            store.close()
+    from qa.store import Collection
+
+    return Collection(folder).passages

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import EXT, ROOT, index_dir, machine_info, report
+from common import EXT, ROOT, index_dir, machine_info, report, stored_passages
 
 VARIANTS = {  # name: environment for qa.embed.get_embedder
     "torch float32": {"QA_EMBED_BACKEND": "torch", "QA_EMBED_DTYPE": "float32"},
@@ -40,10 +40,9 @@ BASELINE = "torch float32"
 def seed_passages(n: int = 40) -> list[str]:
     from qa.embed import get_embedder
     from qa.index import search_text
-    from qa.store import Collection
 
     folder = index_dir("seeds", ROOT / "corpus", get_embedder())
-    return [search_text(p) for p in Collection(folder).passages[:n]]
+    return [search_text(p) for p in stored_passages(folder)[:n]]
 
 
 def questions() -> list[str]:
@@ -88,7 +87,6 @@ def quality(name: str) -> dict:
     """Dense MRR@10 on 300 questions of each set, and the question vectors (for agreement)."""
     from qa.embed import get_embedder
     from qa.index import search_text
-    from qa.store import Collection
     from qa.text import normalize_query
     from qa.vcache import embed_cached
 
@@ -99,7 +97,7 @@ def quality(name: str) -> dict:
     out = {}
     for set_name, corpus in (("cmrc", "cmrc2018_dev"), ("drcd", "drcd_dev")):
         folder = index_dir(corpus, EXT / f"{corpus}.corpus.jsonl", emb)
-        passages = Collection(folder).passages
+        passages = stored_passages(folder)
         vecs, _ = embed_cached(emb, [search_text(p) for p in passages], progress=True)
         rows = [json.loads(x) for x in (EXT / f"{corpus}.qa.jsonl").read_text().splitlines()]
         rows = [rows[i] for i in np.linspace(0, len(rows) - 1, 300).round().astype(int)]

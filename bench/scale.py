@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import EXT, ROOT, cache_root, machine_info
+from common import EXT, ROOT, cache_root, machine_info, report
 
 NEWS = ROOT.parent / "shared" / "data" / "news" / "crud_news.jsonl.gz"
 DIM = 768
@@ -190,6 +190,8 @@ def main() -> int:
     ap.add_argument("--million", type=int, default=1_000_000,
                     help="passages of the repeated collection (0: skip)")
     ap.add_argument("--out", help="also write the table (markdown) to this file")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure the collections a previous run built (no bulk ingest)")
     args = ap.parse_args()
     os.environ["QA_VECTOR_CACHE"] = "0"
     from qa.index import SearchIndex
@@ -197,28 +199,34 @@ def main() -> int:
 
     rng = random.Random(7)
     work = cache_root() / "scale"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    reuse = args.reuse and (work / "news").exists()
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
     emb = RandomEmbedder()
     lines = [f"Machine: {machine_info()}", "",
              "Embeddings: random unit vectors (768 dims); timings exclude embedding and the "
              "query embedding.", ""]
-    source = news_jsonl(args.articles)
-    t0 = time.perf_counter()
-    report = ingest([source], work / "news", embedder=emb, progress=True)
-    bulk = time.perf_counter() - t0 - emb.seconds
-    lines.append(f"Bulk ingest of {len(report.documents):,} news articles "
-                 f"({report.passages:,} passages), excluding embedding: {bulk / 60:.1f} min "
-                 f"(embedding with random vectors took {emb.seconds:.0f}s more).")
+    if reuse:
+        lines.append(f"Collections built by an earlier run, reused ({work}).")
+    else:
+        source = news_jsonl(args.articles)
+        t0 = time.perf_counter()
+        done = ingest([source], work / "news", embedder=emb, progress=True)
+        bulk = time.perf_counter() - t0 - emb.seconds
+        lines.append(f"Bulk ingest of {len(done.documents):,} news articles "
+                     f"({done.passages:,} passages), excluding embedding: {bulk / 60:.1f} min "
+                     f"(embedding with random vectors took {emb.seconds:.0f}s more).")
     t0 = time.perf_counter()
     index = SearchIndex(work / "news", emb, create=False)
     load = time.perf_counter() - t0
     rows = [("news", len(index), load, measure(index, emb, rng, "news"), rss_mb())]
     if args.million:
-        copies = max(1, round(args.million / len(index)))
-        build = replicate(index, work / "million", copies, emb)
-        lines.append(f"{copies} copies of those passages under new ids built in "
-                     f"{build / 60:.1f} min.")
+        if not (reuse and (work / "million").exists()):
+            copies = max(1, round(args.million / len(index)))
+            build = replicate(index, work / "million", copies, emb)
+            lines.append(f"{copies} copies of those passages under new ids built in "
+                         f"{build / 60:.1f} min.")
         index.store.close()
         del index
         from qa.embed import get_embedder

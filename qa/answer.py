@@ -67,6 +67,9 @@ class Citation:
     source: str = ""
     flags: list[str] = field(default_factory=list)
     also_in: list[str] = field(default_factory=list)  # other documents with the same text
+    # an extractive quote is the source sentence itself; a generated sentence is verified
+    # against its passage by qa.verify (and dropped when it fails)
+    verified: bool = True
 
 
 @dataclass
@@ -83,6 +86,7 @@ class Answer:
     # the answer as (label, sentence, citation number) rows, for renderers: a literal [2]
     # inside a quoted sentence is text, never a citation
     segments: list[dict] = field(default_factory=list)
+    mode: str = "extractive"  # or "generative": written by a language model (qa.generate)
 
     def to_dict(self) -> dict:
         return asdict(self)

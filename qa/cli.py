@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from qa.errors import InputError, QAError
 def _index_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", metavar="DIR", default=None,
                    help="index folder (default: $QA_INDEX_DIR or ./index)")
+    p.add_argument("--store", metavar="SPEC", default=None,
+                   help="where the collection lives: 'local' (default: SQLite + FAISS in the "
+                        "index folder), 'milvus:PATH.db' (Milvus Lite) or "
+                        "'milvus:http://HOST:19530' (default: $QA_STORE)")
 
 
 def _strict_arg(p: argparse.ArgumentParser) -> None:
@@ -31,8 +36,13 @@ def _positive(value: str) -> int:
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
+    """The index folder; also applies --store (as QA_STORE, which every part reads)."""
+    from qa.storage import store_spec
     from qa.store import default_index_dir
 
+    if getattr(args, "store", None):
+        os.environ["QA_STORE"] = args.store
+        store_spec()  # the same value, validated where it is used
     return Path(args.index) if args.index else default_index_dir()
 
 
@@ -47,16 +57,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from qa.errors import IndexStateError
-    from qa.localstore import LocalStore
+    from qa.storage import has_store, open_store
 
     path = _index_dir(args)
-    try:
-        documents = LocalStore(path, dim=0).documents()  # no model needed to list
-    except IndexStateError:
+    if has_store(path):
+        store = open_store(path, 0, create=False)  # no model (nor dense index) to list
+        try:
+            documents = store.documents()
+        finally:
+            store.close()
+    elif (path / "passages.jsonl").exists():
         from qa.store import Collection  # the previous layout, not migrated yet
 
         documents = Collection(path).documents
+    else:
+        documents = {}
     if not documents:
         print(f"no documents in {path}; add some with `qa ingest PATH`")
         return 0
@@ -178,6 +193,25 @@ def _print_answer(ans) -> None:
             print(f"  - {p['title']}: {p['text'][:80].replace(chr(10), ' ')}…")
 
 
+def _llm_config(args: argparse.Namespace):
+    """The language model for --answer generative: QA_LLM_* with --llm-url / --llm-model over
+    them (the key only from QA_LLM_API_KEY, so it never sits in shell history)."""
+    from qa.llm import LLMConfig, LLMError
+
+    if getattr(args, "answer", "extractive") != "generative":
+        return None
+    env = dict(os.environ)
+    if args.llm_url:
+        env["QA_LLM_URL"] = args.llm_url
+    if args.llm_model:
+        env["QA_LLM_MODEL"] = args.llm_model
+    config = LLMConfig.from_env(env)
+    if config is None:
+        raise LLMError("--answer generative needs a language model: set QA_LLM_URL (an "
+                       "OpenAI-compatible /v1 URL) or pass --llm-url")
+    return config
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     import json
 
@@ -190,13 +224,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise InputError("give a QUESTION or --batch FILE")
     if args.question is not None:
         clean_question(args.question)  # an empty question fails before the model loads
+    config = _llm_config(args)  # a missing QA_LLM_URL fails before the model loads too
     answerer = Answerer(open_index(_index_dir(args), get_embedder()), strict=args.strict)
+
+    def ask(question: str):
+        ans = answerer.ask(question, top_k=args.top_k, mode=args.mode)
+        if config is None:
+            return ans
+        from qa.generate import generative_answer
+
+        return generative_answer(ans, config)
+
     if args.batch is None:
-        ans = answerer.ask(args.question, top_k=args.top_k, mode=args.mode)
+        ans = ask(args.question)
         if args.json:
             print(json.dumps(ans.to_dict(), ensure_ascii=False))
         else:
             _print_answer(ans)
+            if config is not None:
+                from qa.generate import notes
+
+                for note in notes(ans.warnings):
+                    print(f"note: {note}", file=sys.stderr)
         return 0
     stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
     failed = 0
@@ -205,7 +254,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             try:
-                out = answerer.ask(line.rstrip("\n"), top_k=args.top_k, mode=args.mode).to_dict()
+                out = ask(line.rstrip("\n")).to_dict()
             except InputError as e:
                 failed += 1
                 out = {"question": line.rstrip("\n"), "error": str(e)}
@@ -283,6 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
     p.add_argument("--json", action="store_true", help="print one JSON object per answer")
     p.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
+    p.add_argument("--answer", choices=("extractive", "generative"), default="extractive",
+                   help="extractive (default): quoted source sentences; generative: written "
+                        "by a language model, every sentence verified against its citation "
+                        "(needs QA_LLM_URL; falls back to extractive with a note)")
+    p.add_argument("--llm-url", metavar="URL", default=None,
+                   help="OpenAI-compatible /v1 base URL (default: $QA_LLM_URL)")
+    p.add_argument("--llm-model", metavar="NAME", default=None,
+                   help="model name sent to the server (default: $QA_LLM_MODEL); the API key "
+                        "is read from $QA_LLM_API_KEY only")
     _strict_arg(p)
     _index_arg(p)
     p.set_defaults(func=cmd_ask)

@@ -276,7 +276,7 @@ class SearchIndex:
 
         from qa.dedup import signature
         from qa.grams import _keys
-        from qa.tokenize import mine_terms
+        from qa.tokenize import mine_terms, tokenize_many
         from qa.vcache import embed_cached
 
         passages = [p for _, ps in items for p in ps]
@@ -298,11 +298,11 @@ class SearchIndex:
         tokenizer = self.tokenizer
         if new_words:
             tokenizer.add_words(new_words)
+        tokens = iter(tokenize_many(tokenizer, texts, progress))
         prepared = []
-        text_of = dict(zip((p.id for p in passages), texts, strict=True))
-        for rec, ps in tqdm(items, desc="tokenising", unit="doc",
+        for rec, ps in tqdm(items, desc="indexing", unit="doc",
                             disable=not progress or len(items) < 200):
-            prepared.append((rec, [NewPassage(p, known[p.id], tokenizer(text_of[p.id]),
+            prepared.append((rec, [NewPassage(p, known[p.id], next(tokens),
                                               _keys([match_text(p)])) for p in ps],
                              signature("\n".join(p.text for p in ps))))
         with self.store.writing() as w:
@@ -341,7 +341,7 @@ class SearchIndex:
             "dimension": int(self.embedder.dim),
             "embedding": _embedding_info(self.embedder),
             "passages": len(self.store),
-            "documents": len(self.store.doc_ids()),
+            "documents": self.store.document_count(),
             "generation": self.store.generation,
             "faiss_index": self.store.kind,
             "versions": _versions(),

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from qa.corpus import DocumentRecord, batch_key, learn_boilerplate, process
 from qa.documents import Document
 from qa.embed import Embedder, get_embedder
-from qa.errors import QAError, ReadError
+from qa.errors import InputError, QAError, ReadError
 from qa.index import SearchIndex
 from qa.readers import collect_files, read_file
 
@@ -48,6 +48,12 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     `rebuild` re-makes the whole index (after a model change) beside the old one and swaps
     it in when complete; vectors come from the vector cache where they can.
     """
+    from qa.storage import store_spec
+
+    if rebuild and store_spec() not in ("", "local"):
+        raise InputError(f"--rebuild works on the local store only, not on "
+                         f"QA_STORE={store_spec()}: ingest the documents into a new --index "
+                         "folder instead (it gets new Milvus collections)")
     t0 = time.perf_counter()
     report = IngestReport()
     embedder = embedder or get_embedder()

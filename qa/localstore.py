@@ -44,6 +44,9 @@ FORMAT_VERSION = 2
 # (Candidates are then re-scored with the exact stored vectors, see qa/search.py.)
 IVF_THRESHOLD = int(os.environ.get("QA_IVF_THRESHOLD", "200000"))
 IVF_NPROBE = 48
+# Lexical candidates come from words found in at most this many passages (the query's cost
+# grows with their posting lists; small collections use every word): see LocalStore.lexical.
+LEXICAL_MAX_DF = int(os.environ.get("QA_LEXICAL_MAX_DF", "5000"))
 SNAPSHOT_EVERY = 0.1  # rewrite the FAISS snapshot when the journal passes 10% of passages
 SNAPSHOT_MIN = int(os.environ.get("QA_SNAPSHOT_MIN", "1000"))  # ... and this many changes
 
@@ -164,6 +167,7 @@ class LocalStore:
         self.deleted: set[int] = set()  # kept for snapshots of older versions (unused)
         self.generation = -1
         self._count = 0
+        self._tokens_cache: tuple[int, int] = (-2, 0)
 
     # ------------------------------------------------------------------ meta
     def meta(self, key: str, default: str | None = None) -> str | None:
@@ -270,24 +274,60 @@ class LocalStore:
 
     def lexical(self, tokens: Sequence[str], k: int, within: Sequence[int] | None = None
                 ) -> list[tuple[int, float]]:
-        """(pid, BM25) best first; BM25 as FTS5 computes it (k1 1.2, b 0.75), made positive."""
+        """(pid, BM25) best first. FTS5 finds the candidates from the query's selective words
+        (a word in more than LEXICAL_MAX_DF passages adds little to BM25, but its posting
+        list would make every query scan a large part of the collection); every
+        candidate is then scored over all the query's words with collection-wide statistics
+        (qa.storage.bm25), which is also how `within` (given passages) are scored."""
+        from qa.storage import bm25
+
         terms = [t for t in dict.fromkeys(tokens) if t]
-        if not terms:
+        if not terms or k < 1:
             return []
-        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
-        args: list = [query]
-        if within is not None:
-            if not within:
+        df = self.term_df(terms)
+        present = [t for t in terms if df.get(t)]
+        if not present:
+            return []
+        n = self._passage_count()
+        if within is None:
+            select = [t for t in present if df[t] <= LEXICAL_MAX_DF] or \
+                sorted(present, key=lambda t: df[t])[:2]
+            query = " OR ".join('"' + t.replace('"', '""') + '"' for t in select)
+            try:
+                pids = [int(p) for (p,) in self._rows(
+                    "SELECT rowid FROM lexical WHERE lexical MATCH ? ORDER BY rank LIMIT ?",
+                    [query, max(2 * k, k + 20)])]
+            except sqlite3.OperationalError:  # a token FTS5 cannot parse: no lexical match
                 return []
-            sql += f" AND rowid IN ({','.join('?' * len(within))})"
-            args += [int(p) for p in within]
-        sql += " ORDER BY rank LIMIT ?"
-        args.append(int(k))
-        try:
-            return [(int(p), float(s)) for p, s in self._rows(sql, args)]
-        except sqlite3.OperationalError:  # a token FTS5 cannot parse: no lexical match
-            return []
+        else:
+            pids = list(dict.fromkeys(int(p) for p in within))
+        avgdl = self._token_total() / max(n, 1)
+        scored = []
+        for chunk in _chunks(pids, 900):
+            marks = ",".join("?" * len(chunk))
+            for pid, text in self._rows(
+                    f"SELECT id, c0 FROM lexical_content WHERE id IN ({marks})", chunk):
+                score = bm25(present, text.split(" ") if text else [], df, n, avgdl)
+                if score > 0:
+                    scored.append((int(pid), score))
+        scored.sort(key=lambda x: -x[1])
+        return scored[:k]
+
+    def _token_total(self) -> int:
+        """Tokens in the lexical index (kept in meta by every write; counted once for a store
+        written before that, then cached per generation)."""
+        value = self.meta("tokens")
+        if value is not None:
+            return int(value)
+        generation = self.db_generation()
+        if self._tokens_cache[0] != generation:
+            self._tokens_cache = (generation, _count_tokens(self.db))
+        return self._tokens_cache[1]
+
+    def document_count(self) -> int:
+        value = self.meta("documents")
+        return int(value) if value is not None else \
+            self._rows("SELECT COUNT(*) FROM documents")[0][0]
 
     # ------------------------------------------------------------------ FAISS
     def open(self) -> None:
@@ -481,6 +521,8 @@ class Writer:
         self.removed: list[int] = []
         self._gram_delta: dict[int, int] = {}
         self._count = store._passage_count()
+        self._tokens = store._token_total()
+        self._documents = store.document_count()
         self._seq = int(store.meta("doc_seq", "0") or 0)
 
     def has(self, doc_id: str) -> DocumentRecord | None:
@@ -494,12 +536,16 @@ class Writer:
                                (doc_id,)).fetchall()
         for pid, grams in rows:
             self._count_grams(np.frombuffer(grams, dtype=np.uint64), -1)
+            text = self.db.execute("SELECT c0 FROM lexical_content WHERE id = ?",
+                                   (pid,)).fetchone()
+            self._tokens -= len(text[0].split(" ")) if text and text[0] else 0
             self.db.execute("DELETE FROM lexical WHERE rowid = ?", (pid,))
             self.db.execute("INSERT INTO journal VALUES (?, 'del', ?)", (self.generation, pid))
             self.removed.append(pid)
             self._count -= 1
         self.db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._documents -= 1
         for table in ("doc_sigs", "doc_bands"):
             self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM doc_dups WHERE doc_id = ? OR other = ?", (doc_id, doc_id))
@@ -514,6 +560,7 @@ class Writer:
         if signature is not None:
             self._link_duplicates(record.doc_id, signature)
         self._seq += 1
+        self._documents += 1
         self.db.execute("INSERT INTO documents VALUES (?, ?, ?)",
                         (record.doc_id, json.dumps(record.to_dict(), ensure_ascii=False),
                          self._seq))
@@ -528,6 +575,7 @@ class Writer:
             pid = int(cur.lastrowid)
             self.db.execute("INSERT INTO lexical (rowid, tokens) VALUES (?, ?)",
                             (pid, " ".join(item.tokens)))
+            self._tokens += len(item.tokens) if item.tokens else 0
             self.db.execute("INSERT INTO journal VALUES (?, 'add', ?)", (self.generation, pid))
             self._count_grams(item.grams, +1)
             self.added.append(pid)
@@ -574,7 +622,15 @@ class Writer:
                             [(k,) for k, d in changes if d < 0])
         self.set_meta("doc_seq", str(self._seq))
         self.set_meta("passages", str(self._count))
+        self.set_meta("tokens", str(self._tokens))
+        self.set_meta("documents", str(self._documents))
         self.set_meta("generation", str(self.generation))
+
+
+def _count_tokens(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT SUM(length(c0) - length(replace(c0, ' ', '')) + 1) "
+                     "FROM lexical_content WHERE c0 != ''").fetchone()
+    return int(row[0] or 0)
 
 
 def _signed(key: int) -> int:

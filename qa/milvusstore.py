@@ -60,7 +60,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import threading
@@ -74,6 +73,7 @@ import numpy as np
 
 from qa.corpus import DocumentRecord, Passage
 from qa.errors import IndexStateError, InputError
+from qa.storage import K1, B, bm25
 
 POINTER = "milvus.json"
 PARTS = ("passages", "documents", "meta", "bigrams", "terms", "userdict", "signatures",
@@ -86,7 +86,6 @@ MAX_BYTES = 65535  # a Milvus VARCHAR
 MAX_ID = 4096  # a doc_id or passage id, in bytes
 MAX_TERM = 64  # longer tokens are stored as a hash
 MAX_WORD = 1024
-K1, B = 1.2, 0.75  # Milvus's BM25 defaults
 CHUNK = 1000  # values in one `in [...]` filter
 INSERT_BATCH = 256
 TOP_LIMIT = 16384  # Milvus's largest search limit
@@ -177,23 +176,6 @@ def _split_utf8(text: str, limit: int = MAX_BYTES) -> list[str]:
     return parts
 
 
-def _bm25(query_terms: Sequence[str], doc_terms: Sequence[str], df: dict[str, int], n: int,
-          avgdl: float) -> float:
-    """BM25 as Milvus computes it, with collection-wide statistics."""
-    if not doc_terms:
-        return 0.0
-    tf = Counter(doc_terms)
-    norm = K1 * (1 - B + B * len(doc_terms) / max(avgdl, 1e-9))
-    score = 0.0
-    for t in query_terms:
-        f = tf.get(t, 0)
-        if f:
-            d = df.get(t, 0) or 1
-            idf = math.log(1 + (n - d + 0.5) / (d + 0.5))
-            score += idf * f * (K1 + 1) / (f + norm)
-    return score
-
-
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """pymilvus logs every failed call with a traceback; a probe's failure is expected."""
@@ -266,6 +248,7 @@ class MilvusStore:
         # tokenizer, so its passages field uses `standard`): flush after writes, plain scans
         self.lite_engine = self.lite or "standard" in json.dumps(self._analyzer_params())
         self.generation = 0
+        self._opened = False
         self._n = 0
         self._tokens = 0
         self._dead_pids: set[int] = set()
@@ -530,6 +513,7 @@ class MilvusStore:
                             f"(Milvus collection {self.names['passages']}), the configured "
                             f"model makes {self.dim}; rebuild it with `qa ingest --rebuild`")
             self._load_state()
+            self._opened = True
 
     def refresh(self) -> bool:
         """See writes committed elsewhere since `generation`; True if there were any."""
@@ -605,8 +589,13 @@ class MilvusStore:
         return found[0] if found else None
 
     def documents(self) -> dict[str, DocumentRecord]:
+        if not self._opened:  # listing (`qa docs`) needs the committed state, not the model
+            self._load_state()
         found = self._records("part >= 0")
         return {d: rec for d, (rec, _, _) in sorted(found.items(), key=lambda kv: kv[1][1])}
+
+    def document_count(self) -> int:
+        return len(self.doc_ids())
 
     def doc_ids(self) -> list[str]:
         rows = self._scan("documents", f"part == 0 and {self._visible()}",
@@ -713,7 +702,7 @@ class MilvusStore:
             return []
         df = self._term_df(terms)
         avgdl = self._tokens / max(self._n, 1)
-        scored = [(p, _bm25(terms, t.split(), df, self._n, avgdl)) for p, t in hits]
+        scored = [(p, bm25(terms, t.split(), df, self._n, avgdl)) for p, t in hits]
         scored.sort(key=lambda x: -x[1])
         return [(p, s) for p, s in scored if s > 0][:k]
 

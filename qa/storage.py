@@ -9,7 +9,9 @@ Milvus Lite embedded, an `http://host:19530` URI a Milvus server or cluster
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -66,6 +68,8 @@ class Store(Protocol):
 
     def doc_ids(self) -> list[str]: ...
 
+    def document_count(self) -> int: ...
+
     def userdict(self) -> list[str]: ...
 
     def bigram_df(self, keys: Sequence[int]) -> dict[int, int]: ...
@@ -108,3 +112,24 @@ def has_store(folder: Path, spec: str | None = None) -> bool:
 
         return (folder / DB).exists()
     return (folder / "manifest.json").exists()
+
+
+K1, B = 1.2, 0.75
+
+
+def bm25(query_terms: Sequence[str], doc_terms: Sequence[str], df: dict[str, int], n: int,
+         avgdl: float) -> float:
+    """BM25 of one passage with collection-wide statistics (idf as Lucene: never negative, so
+    a word in most passages of a small collection still counts a little). Both stores score
+    their candidates with it, so scores do not depend on how a store found them."""
+    if not doc_terms:
+        return 0.0
+    tf = Counter(doc_terms)
+    norm = K1 * (1 - B + B * len(doc_terms) / max(avgdl, 1e-9))
+    score = 0.0
+    for t in query_terms:
+        f = tf.get(t, 0)
+        if f:
+            d = df.get(t, 0) or 1
+            score += math.log(1 + (n - d + 0.5) / (d + 0.5)) * f * (K1 + 1) / (f + norm)
+    return score

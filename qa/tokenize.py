@@ -7,8 +7,9 @@ the index. Each index gets its own jieba.Tokenizer so collections never share wo
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from qa.text import normalize_query
@@ -112,3 +113,35 @@ class ChineseTokenizer:
     def load(cls, path: Path) -> ChineseTokenizer:
         words = path.read_text(encoding="utf-8").split("\n") if path.exists() else []
         return cls([w for w in words if w])
+
+
+# Bulk tokenising on every core: jieba is pure Python, so one process uses one core. Worker
+# processes are forked (they inherit the tokenizer with its user words; nothing is pickled but
+# the texts and tokens), and only for bulk writes, where the fork costs little.
+PARALLEL_MIN = 2000
+_WORKER: ChineseTokenizer | None = None
+
+
+def _work(text: str) -> list[str]:
+    assert _WORKER is not None
+    return _WORKER(text)
+
+
+def tokenize_many(tokenizer: ChineseTokenizer, texts: Sequence[str], progress: bool = False
+                  ) -> list[list[str]]:
+    import multiprocessing as mp
+
+    from tqdm import tqdm
+
+    bar = {"desc": "tokenising", "unit": "passage", "total": len(texts),
+           "disable": not progress or len(texts) < 200}
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(texts) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+        return [tokenizer(t) for t in tqdm(texts, **bar)]
+    global _WORKER
+    _WORKER = tokenizer
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return list(tqdm(pool.imap(_work, texts, chunksize=64), **bar))
+    finally:
+        _WORKER = None

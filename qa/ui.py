@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from qa.flags import LABELS
 from qa.followup import rewrite
 from qa.index import SearchIndex, open_index
 from qa.ingest import IngestReport, ingest, remove
+from qa.llm import LLMConfig, LLMError
 from qa.readers import SUPPORTED
 from qa.store import default_index_dir
 
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 EXAMPLES = ["卢氏模式是什么", "靖宇县的五种帮扶模式分别是什么", "共青城的一个托底五个全覆盖是什么",
             "杨书春是谁", "靖宇县2016年有多少贫困人口脱贫"]
 MODES = ["hybrid", "dense", "bm25"]
+ANSWER_MODES = {"摘录": "extractive", "生成": "generative"}  # the page's labels -> API values
+GENERATING = "生成中…"
 SEARCHING = "检索中…"
 NOT_FOUND = "资料中没有找到"
 PANEL_HINT = ('<div class="qa-panel-empty">点击答案中的角标（如 <span class="cite">1</span>）'
@@ -81,6 +85,12 @@ CSS = """
   max-height: 60vh; overflow-y: auto; }
 .qa-panel mark { background: #fde047; color: #111827; padding: 0 1px; border-radius: 2px; }
 .qa-error { color: #b91c1c; }
+.qa-note { margin-top: .4em; padding: .3em .6em; border-left: 3px solid #9ca3af;
+  color: #4b5563; font-size: .85em; }
+.qa-mode { color: #6b7280; font-size: .8em; margin-bottom: .3em; }
+.qa-answer .cite.qa-pending { background: #9ca3af; cursor: default; }
+.qa-unverified { color: #9ca3af; text-decoration: line-through; }
+.qa-unverified-mark { color: #b45309; font-size: .78em; margin-left: .2em; }
 """
 
 # Runs when the panel mounts: one listener for every .qa-ref element, present or future
@@ -143,9 +153,11 @@ class Engine:
     """The open index and its answerer; swapped for a fresh one after every ingest/remove,
     so the chat answers from the new content at once."""
 
-    def __init__(self, index_dir: str | Path, embedder: Embedder | None = None) -> None:
+    def __init__(self, index_dir: str | Path, embedder: Embedder | None = None,
+                 llm: LLMConfig | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.embedder = embedder or get_embedder()
+        self.llm = llm  # the model for generative answers; None: extractive only
         self.lock = threading.Lock()  # one writer at a time; readers use the last snapshot
         self.index: SearchIndex | None = None
         self.answerer: Answerer | None = None
@@ -193,6 +205,25 @@ class Engine:
             raise QAError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         return answerer.ask(question, top_k=int(top_k), mode=mode)
 
+    def answer(self, question: str, top_k: int = 8, mode: str = "hybrid",
+               strict: bool = False, answer: str = "extractive",
+               history: Sequence[tuple[str, str]] = ()) -> Iterator[Any]:
+        """Progress events of qa.generate for a generative answer (tokens as they come), or
+        one event holding the extractive answer; the last event's `answer` is the answer."""
+        from qa.generate import Progress, stream_generative
+
+        answer = ANSWER_MODES.get(answer, answer)
+        if answer not in ANSWER_MODES.values():
+            raise QAError(f"unknown answer mode {answer!r}; use extractive or generative")
+        if answer == "generative" and self.llm is None:
+            raise QAError("生成回答需要语言模型：请设置 QA_LLM_URL / generative answers need "
+                          "QA_LLM_URL")
+        extractive = self.ask(question, top_k, mode, strict)
+        if answer == "extractive":
+            yield Progress(answer=extractive)
+            return
+        yield from stream_generative(extractive, self.llm, history)
+
     def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
         with self.lock:
             report = ingest(list(paths), self.index_dir, embedder=self.embedder,
@@ -231,7 +262,7 @@ class DocumentLookup:
         return iter(self.index.store.doc_ids() if self.index is not None else [])
 
     def __len__(self) -> int:
-        return len(self.index.store.doc_ids()) if self.index is not None else 0
+        return self.index.store.document_count() if self.index is not None else 0
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -286,10 +317,11 @@ def render_answer(ans: dict, turn: int, question: str = "", documents: dict | No
     """
     documents = documents or {}
     searched = _searched_line(ans.get("searched") or ans.get("question", ""), question)
+    notes = _notes(ans)
     cited = {c["n"]: c for c in ans.get("citations", [])}
     if not ans.get("found") and not (ans.get("partial") and cited):
         return (f'<div class="qa-answer qa-notfound">{searched}'
-                f"{_render_not_found(ans, turn, documents)}</div>")
+                f"{_render_not_found(ans, turn, documents)}{notes}</div>")
 
     def badge(n: int) -> str:
         title = esc(cited[n].get("title", ""))
@@ -308,7 +340,44 @@ def render_answer(ans: dict, turn: int, question: str = "", documents: dict | No
             f"{_flag_chips(c.get('flags') or [], documents.get(c.get('doc_id')))}"
             f"{_also_in(c.get('also_in'))}</div>")
     srcs = f'<div class="qa-srcs"><div>来源：</div>{"".join(sources)}</div>' if sources else ""
-    return f'<div class="qa-answer">{searched}<div class="qa-text">{body}</div>{srcs}</div>'
+    mode = ('<div class="qa-mode">由语言模型生成 · 每句已与所引原文核对</div>'
+            if ans.get("mode") == "generative" else "")
+    return (f'<div class="qa-answer">{searched}{mode}<div class="qa-text">{body}</div>{notes}'
+            f"{srcs}</div>")
+
+
+def _notes(ans: dict) -> str:
+    """The notes of a generative answer (fell back to extractive, sentences dropped)."""
+    from qa.generate import notes
+
+    return "".join(f'<div class="qa-note">ⓘ {esc(n)}</div>'
+                   for n in notes(ans.get("warnings") or []))
+
+
+def render_generating(text: str, checked: Sequence[Any], searched: str = "",
+                      question: str = "") -> str:
+    """A generative answer while it streams: each complete sentence with grey badges once it
+    is verified, or struck through and marked 未能在原文中核实 (it will be dropped); the
+    sentence still being written as plain text. The final answer replaces all of it."""
+    from qa.verify import CITATION, split_generated
+
+    parts = []
+    for item in checked:
+        s, ok = item.sentence, item.verdict.ok
+        if ok:
+            marks = "".join(f'<span class="cite qa-pending">{int(n)}</span>'
+                            for n in s.citations)
+            parts.append(f"{esc(s.text)}{marks}")
+        else:
+            parts.append(f'<span class="qa-unverified">{esc(s.text)}</span>'
+                         '<span class="qa-unverified-mark">未能在原文中核实</span>')
+    tail = "".join(x.text for x in split_generated(text)[len(checked):])
+    if not tail and not checked:
+        tail = CITATION.sub("", text)
+    parts.append(esc(tail))
+    return (f'<div class="qa-answer">{_searched_line(searched, question)}'
+            f'<div class="qa-text">{"".join(parts)}</div>'
+            f'<span class="qa-status">{esc(GENERATING)}</span></div>')
 
 
 def _render_segments(ans: dict, cited: dict, badge) -> str:
@@ -471,14 +540,31 @@ def _upload_paths(files: Any) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- the app
+def _llm_from_env() -> LLMConfig | None:
+    """QA_LLM_* as configured; a bad value disables generative answers with a log line (the
+    page still serves extractive answers)."""
+    try:
+        return LLMConfig.from_env()
+    except LLMError as e:
+        log.warning("generative answers disabled: %s", e)
+        return None
+
+
+def _history(turns: Sequence[dict], limit: int = 3) -> list[tuple[str, str]]:
+    """The last answered turns as (question, answer text), for a follow-up's prompt."""
+    done = [(t["question"], t["answer"].get("answer", "")) for t in turns if "answer" in t]
+    return done[-limit:]
+
+
 def build_app(index_dir: str | Path, embedder: Embedder | None = None,
-              max_upload_mb: float = 50) -> gr.Blocks:
-    """The whole UI; the index and model are opened here, before the first question."""
-    engine = Engine(index_dir, embedder)
+              max_upload_mb: float = 50, llm: LLMConfig | None = None) -> gr.Blocks:
+    """The whole UI; the index and model are opened here, before the first question.
+    `llm` (default: from QA_LLM_URL etc.) enables the 回答方式 switch and generative answers."""
+    engine = Engine(index_dir, embedder, llm or _llm_from_env())
     engine.warm_up()
 
     def respond(message: str, turns: list[dict], top_k: float, mode: str,
-                strict: bool = False) -> Iterator[tuple]:
+                strict: bool = False, answer_mode: str = "摘录") -> Iterator[tuple]:
         question = (message or "").strip()
         if not question:
             gr.Warning("请输入问题，例如：卢氏模式是什么")
@@ -491,7 +577,19 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         yield "", pending, turns
         try:
             clean_question(searched)
-            ans = engine.ask(searched, top_k=int(top_k), mode=mode, strict=bool(strict)).to_dict()
+            final, shown = None, 0.0
+            for event in engine.answer(searched, int(top_k), mode, bool(strict), answer_mode,
+                                       _history(turns)):
+                if event.answer is not None:
+                    final = event.answer
+                elif time.monotonic() - shown > 0.1 or event.text[-1:] in "。！？]":
+                    shown = time.monotonic()  # tokens as they come, a few updates a second
+                    pending[-1] = {"role": "assistant", "content": render_generating(
+                        event.text, event.checked, searched, question)}
+                    yield "", pending, turns
+            if final is None:
+                raise QAError("no answer")
+            ans = final.to_dict()
             turn = {"question": question, "searched": searched, "answer": ans}
         except QAError as e:
             turn = {"question": question, "searched": searched, "error": str(e)}
@@ -511,11 +609,17 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         kind = "nearest" if data.get("kind") == "nearest" else "passage"
         return render_passage(ans, n, engine.documents, kind)
 
-    def ask_api(question: str, top_k: int = 8, mode: str = "hybrid", strict: bool = False
-                ) -> dict:
-        """Same JSON object as `qa ask --json`: the Answer as a dict."""
+    def ask_api(question: str, top_k: int = 8, mode: str = "hybrid", strict: bool = False,
+                answer: str = "extractive") -> dict:
+        """Same JSON object as `qa ask --json`: the Answer as a dict. `answer`: extractive
+        (default) or generative (when the server has QA_LLM_URL)."""
         try:
-            return engine.ask(question, top_k=top_k, mode=mode, strict=bool(strict)).to_dict()
+            final = None
+            for event in engine.answer(question, int(top_k), mode, bool(strict), answer):
+                final = event.answer or final
+            if final is None:
+                raise QAError("no answer")
+            return final.to_dict()
         except QAError as e:
             raise gr.Error(str(e)) from e
 
@@ -579,6 +683,11 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
                     strict = gr.Checkbox(False, label="严格模式",
                                          info="资料只是相关但没有答案时，更常回答“没有找到”；"
                                               "也会漏掉少数能回答的问题")
+                    answer_mode = gr.Radio(
+                        list(ANSWER_MODES), value="摘录", label="回答方式",
+                        visible=engine.llm is not None, elem_id="qa-answer-mode",
+                        info="摘录 = 原文句子；生成 = 语言模型撰写，每句与所引原文核对，"
+                             "核对不通过的句子不显示")
             with gr.Column(scale=2):
                 panel = gr.HTML(PANEL_HINT, js_on_load=CITE_JS, elem_id="qa-panel",
                                 head=f"<style>{CSS}</style>", label="原文")
@@ -597,7 +706,7 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
             upload_btn = gr.Button("导入", variant="primary")
             status = gr.Textbox(label="结果", lines=3, interactive=False)
 
-        ask_inputs = [box, turns, top_k, mode, strict]
+        ask_inputs = [box, turns, top_k, mode, strict, answer_mode]
         ask_outputs = [box, chatbot, turns]
         box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
         send.click(respond, ask_inputs, ask_outputs, api_visibility="private")
@@ -628,6 +737,8 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | Non
     else:
         print(f"{len(engine.documents)} documents, {len(engine.index)} passages",
               flush=True)
+    if engine.llm is not None:
+        print(f"generative answers on: {engine.llm!r}", flush=True)  # the key shows as ***
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
     print(f"serving on {url}", flush=True)
     hard_cap = f"{int(app.max_upload_mb * 4) + 1}mb"  # our own check names the file

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
 from qa.clean import Cleaned
 from qa.text import narrow
 
@@ -47,3 +52,88 @@ def fail_after_first_add(monkeypatch, writer_class) -> list[str]:
 
     monkeypatch.setattr(writer_class, "add", boom)
     return added
+
+
+# ---------------------------------------------------------------- a scripted chat server
+def sse(*chunks: str) -> bytes:
+    """An OpenAI-style streamed reply whose deltas are `chunks`."""
+    import json
+
+    lines = [f"data: {json.dumps({'choices': [{'delta': {'content': c}}]})}\n\n"
+             for c in chunks]
+    return ("".join(lines) + "data: [DONE]\n\n").encode()
+
+
+class FakeLLMHandler(BaseHTTPRequestHandler):
+    """An OpenAI-compatible /chat/completions that replies as the test's `script` says:
+    {"reply": (status, content type, body)} or {"mode": "sleep" | "trickle" | "echo"}.
+    Every request is recorded in `seen`."""
+
+    script: ClassVar[dict] = {}
+    seen: ClassVar[list] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        import json
+        import time
+
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"),
+                          "body": body})
+        mode = self.script.get("mode", "stream")
+        if mode == "sleep":
+            time.sleep(self.script["delay"])
+        if mode == "trickle":  # keep-alive comments, never any content
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+            return
+        if mode == "echo":  # a careless server that puts the credentials in its error
+            payload = json.dumps({"error": {"message": f"bad key {self.headers['Authorization']}"}})
+            self._reply(401, "application/json", payload.encode())
+            return
+        status, kind, data = self.script.get("reply", (200, "text/event-stream", sse("好")))
+        self._reply(status, kind, data)
+
+    def _reply(self, status: int, kind: str, data: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (timeout test)
+
+
+@contextlib.contextmanager
+def fake_llm_server() -> Iterator[tuple[str, type[FakeLLMHandler]]]:
+    """A scripted server on a free loopback port: yields (base URL ending in /v1, handler
+    class whose `script` the test sets and whose `seen` lists the requests)."""
+    import threading
+
+    class Scripted(FakeLLMHandler):
+        script: ClassVar[dict] = {}
+        seen: ClassVar[list] = []
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    httpd.daemon_threads = True
+    httpd.block_on_close = False
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", Scripted
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

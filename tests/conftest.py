@@ -12,6 +12,8 @@ def _isolated(tmp_path_factory, monkeypatch):
     """No test writes into the working tree or depends on the user's configuration."""
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path_factory.mktemp("index")))
     monkeypatch.setenv("QA_EMBED_MODEL", "hash")
+    for name in ("QA_LLM_URL", "QA_LLM_MODEL", "QA_LLM_API_KEY", "QA_LLM_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)  # no test talks to the user's model
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +44,24 @@ def fake_fetched_model():
         (dest / rel).write_bytes(b"stub")
     models._write_verified(dest, spec)
     return dest
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory):
+    """The default corpus indexed with the fake embedder (one per test module)."""
+    from qa.embed import HashEmbedder
+    from qa.ingest import ingest
+    from tests.paths import CORPUS
+
+    path = tmp_path_factory.mktemp("seed") / "idx"
+    ingest([CORPUS], path, embedder=HashEmbedder(), progress=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def answerer(index_path):
+    from qa.answer import Answerer
+    from qa.embed import HashEmbedder
+    from qa.index import open_index
+
+    return Answerer(open_index(index_path, HashEmbedder()))

@@ -7,29 +7,16 @@ import re
 
 import pytest
 
-from qa.answer import MAX_QUESTION_CHARS, Answerer, clean_question, question_kind
+from qa.answer import MAX_QUESTION_CHARS, clean_question, question_kind
 from qa.cli import main
-from qa.embed import HashEmbedder
 from qa.errors import InputError
-from qa.index import open_index
-from qa.ingest import ingest
-from tests.paths import CORPUS
 
 CONTRACT = {"question", "answer", "found", "citations", "passages"}
 CITATION = {"n", "doc_id", "title", "passage_id", "text", "quote", "start", "end", "score"}
 PASSAGE = {"rank", "doc_id", "title", "passage_id", "text", "score"}
 
 
-@pytest.fixture(scope="module")
-def index_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seed") / "idx"
-    ingest([CORPUS], path, embedder=HashEmbedder(), progress=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def answerer(index_path):
-    return Answerer(open_index(index_path, HashEmbedder()))
+# `index_path` and `answerer`: the default corpus with the fake embedder (tests/conftest.py)
 
 
 def _check_contract(d: dict) -> None:

@@ -400,6 +400,35 @@ def test_cli_search_and_ask_run_on_milvus(tmp_path, capsys, monkeypatch):
     assert ans["found"] and ans["citations"][0]["doc_id"] == LUSHI
 
 
+def test_store_flag_selects_milvus_and_docs_lists_it(tmp_path, capsys):
+    from qa.cli import main
+
+    # only the flag says where the collection lives (the `milvus` fixture restores QA_STORE;
+    # monkeypatch would restore it after that fixture, leaking it into later modules)
+    os.environ.pop("QA_STORE")
+    path, db = tmp_path / "idx", tmp_path / "flag.db"
+    try:
+        assert main(["ingest", str(CORPUS / f"{LUSHI}.txt"), "--index", str(path),
+                     "--store", f"milvus:{db}", "-q"]) == 0
+        assert db.exists() and not (path / "store.sqlite").exists()
+        capsys.readouterr()
+        assert main(["docs", "--index", str(path), "--store", f"milvus:{db}"]) == 0
+        assert LUSHI in capsys.readouterr().out
+    finally:
+        _release(db)
+
+
+def test_rebuild_is_refused_on_milvus_before_anything_changes(tmp_path, capsys):
+    from qa.cli import main
+
+    path = tmp_path / "idx"
+    assert main(["ingest", str(CORPUS / f"{LUSHI}.txt"), "--index", str(path), "-q"]) == 0
+    before = _stored(path)
+    assert main(["ingest", str(CORPUS), "--index", str(path), "--rebuild", "-q"]) == 2
+    assert "--rebuild works on the local store only" in capsys.readouterr().err
+    assert _stored(path) == before
+
+
 def test_near_duplicate_links_follow_every_write(tmp_path, monkeypatch):
     from qa.milvusstore import Writer
 

@@ -287,3 +287,82 @@ def test_app_starts_without_an_index(tmp_path):
     assert app.qa_engine.index is None
     with pytest.raises(QAError, match="上传"):
         app.qa_engine.ask("卢氏模式是什么")
+
+
+# ---------------------------------------------------------------------------- generative
+GEN_Q = "靖宇县2016年有多少贫困人口脱贫"
+GEN_TRUE = "2016年，靖宇县建档立卡贫困对象实现1579户3182人脱贫[1]。"
+
+
+@pytest.fixture
+def llm_server(base_index, tmp_path):
+    """The app with a scripted language model; yields (app, url, handler)."""
+    from qa.embed import get_embedder
+    from qa.llm import LLMConfig
+    from qa.ui import build_app
+    from tests.checks import fake_llm_server, sse
+
+    index = tmp_path / "gen-idx"
+    shutil.copytree(base_index, index)
+    with fake_llm_server() as (llm_url, handler):
+        handler.script = {"reply": (200, "text/event-stream",
+                                    sse(GEN_TRUE[:10], GEN_TRUE[10:], "编造的一句[1]。"))}
+        app = build_app(index, embedder=get_embedder("hash"),
+                        llm=LLMConfig(llm_url, "tiny", "sk-ui-secret-key"))
+        port = _free_port()
+        app.queue().launch(server_name="127.0.0.1", server_port=port,
+                           prevent_thread_lock=True, quiet=True)
+        try:
+            yield app, f"http://127.0.0.1:{port}/", handler
+        finally:
+            app.close()
+
+
+def _answer_switch(app) -> dict:
+    [switch] = [c for c in app.config["components"]
+                if c.get("props", {}).get("elem_id") == "qa-answer-mode"]
+    return switch["props"]
+
+
+def test_answer_switch_only_with_a_language_model(server, llm_server):
+    assert _answer_switch(server[0])["visible"] is False
+    props = _answer_switch(llm_server[0])
+    assert props["visible"] is True and props["label"] == "回答方式"
+
+
+def test_ask_endpoint_generative(llm_server):
+    from gradio_client import Client
+
+    _app, url, handler = llm_server
+    client = Client(url, verbose=False)
+    got = client.predict(GEN_Q, 8, "hybrid", False, "generative", api_name="/ask")
+    assert got["mode"] == "generative" and got["found"] is True
+    assert got["answer"] == GEN_TRUE[:-4] + "。[1]"  # the invented sentence is dropped
+    assert all(c["verified"] for c in got["citations"])
+    _check_quotes(got)
+    assert any("1 句未能在原文中核实" in w for w in got["warnings"])
+    assert "sk-ui-secret-key" not in str(got)
+    assert len(handler.seen) == 1
+    plain = client.predict(GEN_Q, api_name="/ask")  # the default stays extractive
+    assert plain["mode"] == "extractive" and len(handler.seen) == 1
+
+
+def test_ask_endpoint_generative_without_a_model(client):
+    with pytest.raises(Exception, match="QA_LLM_URL"):
+        client.predict(GEN_Q, 8, "hybrid", False, "generative", api_name="/ask")
+
+
+def test_generative_answer_streams_and_renders(llm_server):
+    from qa.ui import render_answer, render_generating
+
+    engine = llm_server[0].qa_engine
+    events = list(engine.answer(GEN_Q, answer="生成"))
+    assert len(events) >= 3 and events[-1].answer.mode == "generative"
+    partial = render_generating(events[0].text, events[0].checked)
+    assert "生成中" in partial and GEN_TRUE[:10] in partial and "cite" not in partial
+    done = next(e for e in events if len(e.checked) == 2)
+    shown = render_generating(done.text, done.checked)
+    assert shown.count('class="cite qa-pending"') == 1 and "未能在原文中核实" in shown
+    final = render_answer(events[-1].answer.to_dict(), 0)
+    assert "由语言模型生成" in final and "编造" not in final
+    assert final.count('<a class="cite qa-ref') == 1 and "已略去" in final

@@ -1,0 +1,109 @@
+"""The sentence verifier: what a generated sentence must share with the passage it cites."""
+
+from __future__ import annotations
+
+from qa.question import fold
+from qa.verify import (
+    GeneratedSentence,
+    numbers,
+    split_generated,
+    verify_generated,
+    verify_sentence,
+)
+
+LUSHI = ("卢氏县位于河南省西部。2016年，卢氏县脱贫1.26万人，贫困发生率降至8.5%。"
+         "县长张建国说，卢氏模式的核心是“金融扶贫”。")
+OTHER = "寻乌县位于江西省南部。2017年，寻乌县脱贫3200人。"
+
+
+def _check(text: str, passages: list[str]):
+    [(sentence, verdict)] = verify_generated(text, passages)
+    return sentence, verdict
+
+
+def test_supported_sentence_passes_with_a_verbatim_quote():
+    sentence, v = _check("2016年，卢氏县脱贫1.26万人[1]。", [LUSHI])
+    assert sentence.citations == [1]
+    assert v.ok and v.reason == "verified" and v.passage == 0
+    quote = LUSHI[v.quote_start:v.quote_end]
+    assert quote == "2016年，卢氏县脱贫1.26万人，贫困发生率降至8.5%。"
+    assert quote in LUSHI
+
+
+def test_reworded_sentence_with_numbers_written_differently_passes():
+    v = verify_sentence(GeneratedSentence("卢氏县在二〇一六年脱贫一万二千六百人", [1]), [LUSHI])
+    assert v.ok, v
+
+
+def test_changed_number_fails():
+    for wrong in ("2016年，卢氏县脱贫1.36万人[1]。", "2017年，卢氏县脱贫1.26万人[1]。",
+                  "2016年，卢氏县的贫困发生率降至9.5%[1]。"):
+        _, v = _check(wrong, [LUSHI])
+        assert not v.ok and v.reason == "missing", (wrong, v)
+
+
+def test_number_stated_elsewhere_in_the_passage_fails():
+    passage = LUSHI + "2019年，卢氏县整体脱贫摘帽。"
+    _, v = _check("2019年，卢氏县整体脱贫摘帽[1]。", [passage])
+    assert v.ok, v
+    # 2019年 is in the passage, but about something else
+    _, v = _check("2019年，卢氏县脱贫1.26万人[1]。", [passage])
+    assert not v.ok and v.missing == ("2019年",), v
+
+
+def test_changed_name_fails():
+    _, v = _check("县长李明说，卢氏模式的核心是“金融扶贫”[1]。", [LUSHI])
+    assert not v.ok and any("李明" in m for m in v.missing), v
+    _, v = _check("2016年，寻乌县脱贫1.26万人[1]。", [LUSHI])
+    assert not v.ok
+
+
+def test_changed_quoted_term_fails():
+    _, v = _check("县长张建国说，卢氏模式的核心是“产业扶贫”[1]。", [LUSHI])
+    assert not v.ok
+
+
+def test_wrong_citation_number_fails():
+    _, v = _check("2016年，卢氏县脱贫1.26万人[2]。", [LUSHI, OTHER])
+    assert not v.ok
+    _, v = _check("2016年，卢氏县脱贫1.26万人[3]。", [LUSHI, OTHER])
+    assert not v.ok and v.reason == "bad citation"
+
+
+def test_uncited_sentence_fails():
+    sentence, v = _check("2016年，卢氏县脱贫1.26万人。", [LUSHI])
+    assert sentence.citations == []
+    assert not v.ok and v.reason == "uncited"
+    assert verify_sentence("2016年，卢氏县脱贫1.26万人。", []).reason == "uncited"
+
+
+def test_traditional_passage_supports_a_simplified_sentence():
+    passage = "梵語的學術研究，由德國學者陸特和漢斯雷頓開創。後來威廉·瓊斯發現印歐語系。"
+    _, v = _check("梵语的学术研究由德国学者陆特和汉斯雷顿开创[1]。", [passage])
+    assert v.ok, v
+    assert passage[v.quote_start:v.quote_end] == "梵語的學術研究，由德國學者陸特和漢斯雷頓開創。"
+
+
+def test_full_width_digits_and_markers_pass():
+    sentence, v = _check("２０１６年，卢氏县脱贫１.２６万人［１］。", [LUSHI])
+    assert sentence.citations == [1]
+    assert v.ok, v
+    assert ("12600", "人") in numbers(fold("１.２６万人"))
+
+
+def test_split_attaches_markers_before_or_after_the_sentence_end():
+    parts = split_generated("甲地脱贫[1]。乙地脱贫。[2][3]丙地【２】！丁地[1,2]；\n[4]\n戊地")
+    assert [(p.text, p.citations) for p in parts] == [
+        ("甲地脱贫。", [1]), ("乙地脱贫。", [2, 3]), ("丙地！", [2]), ("丁地；", [1, 2, 4]),
+        ("戊地", []),
+    ]
+
+
+def test_sentence_citing_two_passages_uses_both():
+    _, v = _check("卢氏县2016年脱贫1.26万人，寻乌县2017年脱贫3200人[1][2]。", [LUSHI, OTHER])
+    assert v.ok, v
+
+
+def test_added_negation_fails():
+    _, v = _check("2016年，卢氏县没脱贫1.26万人[1]。", [LUSHI])
+    assert not v.ok and "没脱" in v.missing, v
