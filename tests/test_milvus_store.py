@@ -63,6 +63,18 @@ def _store_env(db):
             os.environ["QA_STORE"] = before
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _store_unset_after_this_module():
+    """A test's monkeypatch is undone after the `milvus` fixture below, so a test that sets
+    QA_STORE with it would put this module's store back; other modules must never see it."""
+    before = os.environ.get("QA_STORE")
+    yield
+    if before is None:
+        os.environ.pop("QA_STORE", None)
+    else:
+        os.environ["QA_STORE"] = before
+
+
 @pytest.fixture(autouse=True)
 def milvus(tmp_path):
     """Every test of this module uses a Milvus Lite file of its own."""
