@@ -36,13 +36,12 @@ def _positive(value: str) -> int:
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
-    """The index folder; also applies --store (as QA_STORE, which every part reads)."""
-    from qa.storage import store_spec
+    """The index folder; also applies --store (as QA_STORE, which every part reads and
+    qa.storage.open_store validates)."""
     from qa.store import default_index_dir
 
     if getattr(args, "store", None):
         os.environ["QA_STORE"] = args.store
-        store_spec()  # the same value, validated where it is used
     return Path(args.index) if args.index else default_index_dir()
 
 

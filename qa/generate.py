@@ -40,6 +40,7 @@ from qa.verify import (
     GeneratedSentence,
     Verdict,
     split_generated,
+    verify_cited,
     verify_sentence,
 )
 
@@ -113,9 +114,7 @@ def prompt_passages(extractive: Answer, limit: int = MAX_PASSAGES) -> list[dict]
 
 def check(sentence: GeneratedSentence, passages: Sequence[dict]) -> Verdict:
     """The verdict on one generated sentence against the passages numbered from 1."""
-    if any(not 1 <= n <= len(passages) for n in sentence.citations):
-        return Verdict(False, "bad citation", 0.0)
-    return verify_sentence(sentence, [passages[n - 1]["text"] for n in sentence.citations])
+    return verify_cited(sentence, [p["text"] for p in passages])
 
 
 def fallback(extractive: Answer, note: str) -> Answer:

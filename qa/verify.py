@@ -413,15 +413,17 @@ def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequ
     return Verdict(True, "verified", support, *where)
 
 
+def verify_cited(sentence: GeneratedSentence, passages: Sequence[str],
+                 threshold: float = SUPPORT_THRESHOLD) -> Verdict:
+    """Verify one sentence against the passages it cites (numbered from 1); a citation
+    outside 1..len(passages) fails it."""
+    if any(not 1 <= n <= len(passages) for n in sentence.citations):
+        return Verdict(False, "bad citation", 0.0)
+    return verify_sentence(sentence, [passages[n - 1] for n in sentence.citations], threshold)
+
+
 def verify_generated(text: str, passages: Sequence[str],
                      threshold: float = SUPPORT_THRESHOLD
                      ) -> list[tuple[GeneratedSentence, Verdict]]:
-    """Split a generated answer and verify each sentence against the passages it cites
-    (numbered from 1). A citation outside 1..len(passages) fails the sentence."""
-    out = []
-    for s in split_generated(text):
-        if any(not 1 <= n <= len(passages) for n in s.citations):
-            out.append((s, Verdict(False, "bad citation", 0.0)))
-            continue
-        out.append((s, verify_sentence(s, [passages[n - 1] for n in s.citations], threshold)))
-    return out
+    """Split a generated answer and verify each sentence against the passages it cites."""
+    return [(s, verify_cited(s, passages, threshold)) for s in split_generated(text)]
