@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INDEX ?= index
 STAMP := $(VENV)/.installed
 
-.PHONY: setup models llm-model index run test test-fast lint bench clean
+.PHONY: setup models llm-model index run test test-fast lint bench bench-generate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: $(STAMP)
 bench: setup
 	$(PY) bench/retrieval.py
 	$(PY) bench/latency.py
+	$(PY) bench/load.py --out bench/results/load.md
+
+# generative answers from the small local model beside extractive ones (needs the llm extra)
+bench-generate: setup llm-model
+	$(PY) bench/generate.py --out bench/results/generate.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

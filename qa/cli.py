@@ -297,9 +297,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.access import Access, auth_from
     from qa.ui import serve
 
-    serve(host=args.host, port=args.port, index_dir=_index_dir(args), open_browser=args.open)
+    access = Access(auth=auth_from(args.auth), read_only=args.read_only,
+                    max_upload_mb=args.max_upload_mb, max_files=args.max_files)
+    serve(host=args.host, port=args.port, index_dir=_index_dir(args), open_browser=args.open,
+          access=access)
     return 0
 
 
@@ -360,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--open", action="store_true", help="open the page in a browser")
+    p.add_argument("--auth", metavar="USER:PASSWORD[,...]", default=None,
+                   help="require a login (default $QA_AUTH; none on loopback is fine)")
+    p.add_argument("--read-only", action="store_true",
+                   help="no uploads or deletes from the page (a public lookup page)")
+    p.add_argument("--max-upload-mb", type=_positive, default=50, metavar="MB",
+                   help="largest file one upload may bring (default 50)")
+    p.add_argument("--max-files", type=_positive, default=20, metavar="N",
+                   help="most files in one upload (default 20)")
     _index_arg(p)
     p.set_defaults(func=cmd_serve)
 

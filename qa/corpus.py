@@ -12,7 +12,7 @@ from pathlib import Path
 from qa.boilerplate import Boilerplate, learn
 from qa.clean import Cleaned, clean
 from qa.documents import Document
-from qa.flags import Flag, detect_flags
+from qa.flags import Flag, detect_flags, ocr_spans
 from qa.split import split
 from qa.text import detect_script, is_cjk, to_simplified
 
@@ -103,17 +103,21 @@ def process(doc: Document, boilerplate: Boilerplate | None = None,
     cleaned = clean(doc.text, doc.title, doc.format, boilerplate)
     places = main_places(cleaned.text)
     context = doc.title + (f"({'、'.join(places)})" if places else "")
-    flags: list[Flag] = detect_flags(cleaned, script)
+    flags: list[Flag] = detect_flags(cleaned, script, doc.meta)
     names = [f.name for f in flags]
+    # "ocr" marks only the passages cut from OCR'd pages of a partly scanned PDF.
+    ocr = ocr_spans(doc.meta, len(doc.text)) if "ocr" in names else []
     passages = []
     for pos, chunk in enumerate(split(cleaned)):
         text = cleaned.text[chunk.start:chunk.end]
         raw_start, raw_end = cleaned.raw_span(chunk.start, chunk.end)
         extra = ["caption"] if chunk.kind == "caption" else []
+        own = (names if ocr is None or any(s < raw_end and raw_start < e for s, e in ocr)
+               else [n for n in names if n != "ocr"])
         passages.append(Passage(
             id=passage_id(doc.doc_id, text), doc_id=doc.doc_id, title=doc.title,
             source=doc.source, position=pos, text=text, start=chunk.start, end=chunk.end,
-            raw_start=raw_start, raw_end=raw_end, script=script, flags=names + extra,
+            raw_start=raw_start, raw_end=raw_end, script=script, flags=own + extra,
             context=context,
         ))
     meta = {k: v for k, v in doc.meta.items() if k != "script"}

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa.batcher import Batcher
 from qa.errors import ModelError
 from qa.models import DEFAULT_MODEL, KNOWN_MODELS, is_fetched, model_dir, model_fingerprint
 
@@ -173,6 +174,7 @@ class SentenceTransformerEmbedder:
         # "Already borrowed" (the page answers several users at once)
         self._lock = threading.Lock()
         self._dim: int | None = _KNOWN_DIMS.get(self.name)
+        self._queries = Batcher(lambda texts: self._encode("query", texts, progress=False))
 
     @property
     def is_local(self) -> bool:
@@ -293,15 +295,19 @@ class SentenceTransformerEmbedder:
                     batch, batch_size=len(batch), prompt_name=prompt_name, normalize_embeddings=True
                 )
 
-        with self._lock:
-            vectors = encode_length_sorted(
-                encode, texts, self.batch_size, progress, f"embed {kind}", self.max_batch_chars
-            )
+        def locked(batch: list[str]) -> Any:  # per batch: a question waits for one batch only
+            with self._lock:
+                return encode(batch)
+
+        vectors = encode_length_sorted(
+            locked, texts, self.batch_size, progress, f"embed {kind}", self.max_batch_chars
+        )
         return _normalise(vectors)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Uses the model's query prompt (EmbeddingGemma: ``task: search result | query: ``)."""
-        return self._encode("query", texts, progress=False)
+        """Uses the model's query prompt (EmbeddingGemma: ``task: search result | query: ``).
+        Questions asked at the same moment by several threads are embedded in one batch."""
+        return self._queries(texts)
 
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Uses the model's document prompt (EmbeddingGemma: ``title: none | text: ``)."""

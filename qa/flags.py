@@ -44,6 +44,7 @@ LABELS = {  # what the UI shows
     "pdf-extraction": "PDF提取",
     "censored": "含屏蔽字",
     "spun": "疑似同义词改写",
+    "ocr": "文字由OCR识别，可能有误",
 }
 
 
@@ -57,16 +58,41 @@ class Flag:
                 "evidence": self.evidence}
 
 
+def ocr_spans(meta: dict, raw_len: int) -> list[tuple[int, int]] | None:
+    """Raw-text ranges of the OCR'd pages (from a PDF reader's `page_starts`), or None when
+    the pages are unknown and the whole document counts."""
+    pages = meta.get("ocr_pages") or []
+    starts = meta.get("page_starts") or []
+    if not pages:
+        return []
+    if not starts:
+        return None
+    spans = []
+    for n in pages:
+        if 1 <= n <= len(starts):
+            spans.append((starts[n - 1], starts[n] if n < len(starts) else raw_len))
+    return spans
+
+
 def spun_pairs(text: str) -> dict[tuple[str, str], int]:
     """Known substitution pairs whose spun form occurs in `text`, with counts."""
     return {pair: n for pair in SPUN_PAIRS if (n := text.count(pair[1]))}
 
 
-def detect_flags(cleaned: Cleaned, script: str) -> list[Flag]:
+def detect_flags(cleaned: Cleaned, script: str, meta: dict | None = None) -> list[Flag]:
+    """`meta` is the reader's Document.meta: it says which PDF pages were OCR'd."""
     text = cleaned.text
     flags: list[Flag] = []
     if script == "traditional":
         flags.append(Flag("traditional", "正文为繁体中文; 检索与回答时转换为简体"))
+    ocr_pages = (meta or {}).get("ocr_pages") or []
+    if ocr_pages:
+        listed = ", ".join(map(str, ocr_pages[:20])) + (" ..." if len(ocr_pages) > 20 else "")
+        total = (meta or {}).get("pages") or len(ocr_pages)
+        engine = (meta or {}).get("ocr_engine") or "OCR"
+        flags.append(Flag("ocr", f"{len(ocr_pages)} of {total} pages recognised from scanned "
+                                 f"images by {engine} (pages {listed}); characters and "
+                                 "numbers may be misread"))
     # Evidence, not format: only repairs that a PDF layout makes necessary count (removing
     # a web page's toolbar never does), and a clean PDF needs no warning.
     repairs = {k: n for k, n in cleaned.repairs.items() if k in PDF_REPAIRS and n}

@@ -114,7 +114,8 @@ def prompt_passages(extractive: Answer, limit: int = MAX_PASSAGES) -> list[dict]
 
 def check(sentence: GeneratedSentence, passages: Sequence[dict]) -> Verdict:
     """The verdict on one generated sentence against the passages numbered from 1."""
-    return verify_cited(sentence, [p["text"] for p in passages])
+    return verify_cited(sentence, [p["text"] for p in passages],
+                        titles=[p.get("title") or "" for p in passages])
 
 
 def fallback(extractive: Answer, note: str) -> Answer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,8 +37,14 @@ class IngestReport:
             lines.append(f"  flag {name}: {', '.join(ids)}")
         if self.failures:
             lines.append(f"  {len(self.failures)} file(s) failed:")
-            lines += [f"    {e}" for e in self.failures]
+            lines += [f"    {_one_line(str(e))}" for e in self.failures]
         return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """Control characters escaped (a newline or a terminal escape in a file name), so each
+    failure prints as one line and cannot drive the terminal."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], text)
 
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedder | None = None,
@@ -77,7 +84,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
         report.passages += len(passages)
     if rebuild:
         report.embedded = _rebuild(Path(index_dir), embedder, processed, progress)
-    else:
+    elif processed:  # nothing read: the index is neither created nor opened for writing
         index = SearchIndex(index_dir, embedder)
         changed = []
         for record, passages in processed:

@@ -20,9 +20,11 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,6 +214,42 @@ def serve(model: Path | str, port: int = 0, threads: int = 2, n_ctx: int = 4096,
     print(server.listening_address.rstrip("/") + "/v1", flush=True)
     sys.stdin.read()  # the parent closes our stdin to stop us
     del server
+
+
+@contextmanager
+def local_server(threads: int = 2, n_predict: int = 192, start_seconds: float = 180,
+                 log: Path | str = os.devnull) -> Iterator[str]:
+    """`python -m qa.llm_models serve` in a child process on a free loopback port, until the
+    block ends; yields its /v1 base URL once /health answers. For tests and benchmarks."""
+    import httpx
+
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "qa.llm_models", "serve",
+                                 "--threads", str(threads), "--n-predict", str(n_predict)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                text=True)
+        first: list[str] = []
+        reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()),
+                                  daemon=True)
+        reader.start()
+        reader.join(start_seconds)
+        try:
+            url = first[0].strip() if first else ""
+            if not url.startswith("http"):
+                raise ModelError(f"the local model server did not start (log: {log})")
+            deadline = time.monotonic() + 60
+            while httpx.get(url.removesuffix("/v1") + "/health", timeout=5).status_code != 200:
+                if time.monotonic() > deadline:
+                    raise ModelError(f"the local model server never got healthy (log: {log})")
+                time.sleep(0.5)
+            yield url
+        finally:
+            proc.stdin.close()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,6 +47,7 @@ IVF_NPROBE = 48
 # Lexical candidates come from words found in at most this many passages (the query's cost
 # grows with their posting lists; small collections use every word): see LocalStore.lexical.
 LEXICAL_MAX_DF = int(os.environ.get("QA_LEXICAL_MAX_DF", "5000"))
+MAX_DUP_LINKS = 50  # near-duplicates linked to a new document (the page lists a few)
 SNAPSHOT_EVERY = 0.1  # rewrite the FAISS snapshot when the journal passes 10% of passages
 SNAPSHOT_MIN = int(os.environ.get("QA_SNAPSHOT_MIN", "1000"))  # ... and this many changes
 
@@ -584,7 +585,8 @@ class Writer:
 
     def _link_duplicates(self, doc_id: str, sig) -> None:
         """LSH buckets in SQLite: finding a new document's near-duplicates costs its bands,
-        not the collection."""
+        not the collection; at most MAX_DUP_LINKS of them are linked, so 10,000 copies of
+        one text cost linear, not quadratic, time."""
         from qa.dedup import DEFAULT_THRESHOLD, Signature, band_keys
 
         bands = [_signed(k) for k in band_keys(sig)]
@@ -595,7 +597,8 @@ class Writer:
         marks = ",".join("?" * len(bands))
         candidates = self.db.execute(
             f"SELECT DISTINCT s.doc_id, s.sig FROM doc_bands b JOIN doc_sigs s ON s.doc_id = "
-            f"b.doc_id WHERE b.band IN ({marks}) AND b.doc_id != ?", [*bands, doc_id]
+            f"b.doc_id WHERE b.band IN ({marks}) AND b.doc_id != ? LIMIT {MAX_DUP_LINKS}",
+            [*bands, doc_id]
         ).fetchall()
         for other, blob in candidates:
             similarity = sig.jaccard(Signature.from_bytes(blob))

@@ -19,6 +19,9 @@ from qa.errors import InputError
 from qa.text import to_simplified
 
 MAX_QUESTION_CHARS = 10_000
+# More clauses than this is pasted text, not two things at once: it is searched as one
+# question (each part is a full search, so 1,400 parts took 30 s).
+MAX_PARTS = 6
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069"
                       r"\ufeff]")
@@ -31,11 +34,15 @@ def fold(text: str) -> str:
 
 
 def clean_question(question: str) -> tuple[str, list[str]]:
-    """Strip control characters, truncate very long input; empty input is an error."""
+    """Strip control characters, truncate very long input; empty input, or input with no
+    letter or digit to search for (only punctuation, symbols, emoji), is an error."""
     warnings: list[str] = []
     q = _CONTROL.sub("", unicodedata.normalize("NFC", question or "")).strip()
     if not q:
         raise InputError("the question is empty; type a question, e.g. 卢氏模式是什么")
+    if not any(ch.isalnum() for ch in q):
+        raise InputError("the question has no words to search for (only punctuation, symbols "
+                         "or emoji); type a question, e.g. 卢氏模式是什么")
     if len(q) > MAX_QUESTION_CHARS:
         warnings.append(f"question truncated from {len(q)} to {MAX_QUESTION_CHARS} characters")
         q = q[:MAX_QUESTION_CHARS]
@@ -177,7 +184,7 @@ def split_parts(question: str) -> Parts | None:
             out.append(c if subject is None or subject in c or not _QWORD.search(c)
                        else subject + c)
         out = [c for c in out if _QWORD.search(c)]
-        if len(out) >= 2:
+        if 2 <= len(out) <= MAX_PARTS:
             return Parts(out, [c for c in out])
     return None
 

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import tomllib
+import zipfile
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,16 @@ SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 CATALOG_NAME = "catalog.toml"
 FORMATS = ("web", "pdf", "docx", "text")
 TITLE_MAX = 60
+# Web pages above this are refused before parsing: extraction holds ~45x the file in memory
+# (a 10 MB one-line page: ~13 s and 460 MB to extract, 42 s and 750 MB to ingest), and
+# libxml2 drops any text node over 10,000,000 bytes (the page came out "empty").
+MAX_HTML_MB = 10
+# A .docx is unpacked whole into memory: refuse one whose parts declare more than this, or
+# a large part compressed more than any real XML is (a zip bomb), before decompressing.
+# zipfile itself stops at the declared size of a part that lies about it (a CRC error).
+MAX_DOCX_UNPACKED_MB = 200
+MAX_DOCX_RATIO = 100  # real Word XML compresses 5-35x
+_MB = 1_000_000
 
 _TEXT_SUFFIXES = (".txt", ".md")
 _HTML_SUFFIXES = (".html", ".htm")
@@ -80,6 +91,13 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadErr
 
     for raw in paths:
         path = Path(raw)
+        try:
+            path.stat()  # is_dir/is_file raise, rather than say False, for e.g. a too-long name
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            errors.append(ReadError(path, f"cannot access ({exc.strerror or exc})"))
+            continue
         if path.is_dir():
             try:
                 for child in _walk(path, set()):
@@ -220,6 +238,13 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -294,11 +319,13 @@ def guess_title(text: str, fallback: str, *, max_lines: int = 5) -> str:
 
 
 _UNSAFE_ID_RE = re.compile(r"[^\w.\-]")
+_CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 def safe_doc_id(name: str) -> str:
-    """File names become ids used in citations and index files, so keep them path-safe."""
-    return _UNSAFE_ID_RE.sub("_", name) or "doc"
+    """File names become ids used in citations and index files, so keep them path-safe
+    (no separators, no control characters, and never `.` or `..`)."""
+    return _UNSAFE_ID_RE.sub("_", name).lstrip(".") or "doc"
 
 
 # --------------------------------------------------------------------------- catalog
@@ -421,6 +448,11 @@ def _flattened_layout_table(text: str) -> bool:
 
 
 def _read_html(path: Path) -> Document:
+    size = _file_size(path)
+    if size > MAX_HTML_MB * _MB:
+        raise ReadError(path, f"web page too large to extract ({size / _MB:.1f} MB; the limit "
+                              f"for {'/'.join(_HTML_SUFFIXES)} is {MAX_HTML_MB} MB): split it "
+                              "into smaller pages")
     html, encoding = _read_text(path, html=True)
     import trafilatura
 
@@ -499,6 +531,14 @@ def _read_pdf(path: Path) -> Document:
             log.warning("%s: page %d unreadable (%s)", path, number, exc)
             failed.append(number)
             texts.append("")
+    # Scanned pages (no text layer, or only a stamped page number): OCR their images.
+    from qa.ocr import OCRUnavailable, engine_version, ocr_pages
+
+    try:
+        ocr_done = ocr_pages(pages, texts, label=path.name)
+    except OCRUnavailable as exc:
+        raise ReadError(path, f"no text layer, and {exc}") from exc
+    failed = [n for n in failed if n not in ocr_done]
     page_starts: list[int] = []
     offset = 0
     for page_text in texts:
@@ -508,10 +548,14 @@ def _read_pdf(path: Path) -> Document:
     meta: dict[str, Any] = {"pages": len(pages), "page_starts": page_starts}
     if failed:
         meta["unreadable_pages"] = failed
+    if ocr_done:
+        meta["ocr_pages"] = ocr_done
+        meta["ocr_engine"] = engine_version()
     if not text.strip():
         if failed and len(failed) == len(pages):
             raise ReadError(path, "not a valid PDF: no page could be read")
-        raise ReadError(path, "no extractable text (a scanned PDF needs OCR first)")
+        raise ReadError(path, "no extractable text (no text layer, and OCR found no text in "
+                              "the page images)")
     title = ""
     try:
         info = reader.metadata
@@ -534,10 +578,35 @@ def _read_pdf(path: Path) -> Document:
     )
 
 
+def _check_docx_archive(path: Path) -> None:
+    """Refuse what is not a zip, or would unpack to far more than it holds, from the zip's
+    directory alone (nothing is decompressed here)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise ReadError(path, "not a valid DOCX: not a zip archive (a .docx is a zip of XML "
+                              "parts; save an old Word .doc as .docx)") from exc
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    total = sum(part.file_size for part in parts)
+    if total > MAX_DOCX_UNPACKED_MB * _MB:
+        raise ReadError(path, f"not a valid DOCX: it would unpack to {total / _MB:.0f} MB "
+                              f"(limit {MAX_DOCX_UNPACKED_MB} MB); refused as a possible zip "
+                              "bomb")
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > _MB and ratio > MAX_DOCX_RATIO:
+            raise ReadError(path, f"not a valid DOCX: part {part.filename} would expand "
+                                  f"{ratio:.0f}x to {part.file_size / _MB:.0f} MB (limit "
+                                  f"{MAX_DOCX_RATIO}x); refused as a possible zip bomb")
+
+
 def _read_docx(path: Path) -> Document:
     import docx
     from docx.table import Table
 
+    _check_docx_archive(path)
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # zip, XML and package errors all mean the same to a user
@@ -622,6 +691,8 @@ def _record_document(record: dict[str, Any], number: int) -> Document:
     doc_id = record["id"]
     if isinstance(doc_id, bool) or not isinstance(doc_id, str | int) or not str(doc_id).strip():
         raise ValueError(f"line {number}: field 'id' must be a non-empty string or integer")
+    if _CONTROL_CHARS_RE.search(str(doc_id)):
+        raise ValueError(f"line {number}: field 'id' must not contain control characters")
     for key in ("title", "text"):
         if not isinstance(record[key], str):
             raise ValueError(f"line {number}: field '{key}' must be a string")
@@ -689,5 +760,7 @@ def read_file(path: Path) -> list[Document]:
 
     for doc in docs:
         doc.path = str(path)
+        # A title is one line of text: a file name or record may carry newlines, tabs, escapes.
+        doc.title = _CONTROL_CHARS_RE.sub(" ", doc.title).strip() or doc.doc_id
         doc.meta.setdefault("script", detect_script(doc.text))
     return docs

@@ -18,6 +18,7 @@ import html
 import logging
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.access import DEFAULT_MAX_FILES, DEFAULT_MAX_UPLOAD_MB, Access, exposure_warning
 from qa.answer import Answer, Answerer, clean_question
 from qa.embed import Embedder, get_embedder
 from qa.errors import IndexStateError, QAError
@@ -34,7 +36,7 @@ from qa.followup import rewrite
 from qa.index import SearchIndex, open_index
 from qa.ingest import IngestReport, ingest, remove
 from qa.llm import LLMConfig, LLMError
-from qa.readers import SUPPORTED
+from qa.readers import MAX_HTML_MB, SUPPORTED
 from qa.store import default_index_dir
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ NOT_FOUND = "资料中没有找到"
 PANEL_HINT = ('<div class="qa-panel-empty">点击答案中的角标（如 <span class="cite">1</span>）'
               "或答案下方的来源，在这里查看原文段落。</div>")
 SNIPPET_CHARS = 90
+ASK_CONCURRENCY = 8  # questions answered at once (chat and /ask together)
 
 # Badges, passage panel, chips. Injected into <head> by the panel component, so the app built
 # by `build_app` is styled however it is launched (tests launch it themselves).
@@ -504,8 +507,12 @@ def documents_table(documents: dict) -> list[list]:
 
 
 # ---------------------------------------------------------------------------- uploads
-def check_upload(paths: Sequence[str | Path], max_mb: float) -> tuple[list[Path], list[str]]:
-    """Split uploads into acceptable files and messages naming each rejected file and why."""
+def check_upload(paths: Sequence[str | Path], max_mb: float,
+                 max_files: int = DEFAULT_MAX_FILES) -> tuple[list[Path], list[str]]:
+    """Split uploads into acceptable files and messages naming each rejected file and why.
+    More than `max_files` at once: nothing is taken (the user picks again)."""
+    if len(paths) > max_files:
+        return [], [f"一次最多导入 {max_files} 个文件，本次选择了 {len(paths)} 个；请分批上传"]
     ok, rejected = [], []
     for p in paths:
         path = Path(p)
@@ -521,6 +528,10 @@ def check_upload(paths: Sequence[str | Path], max_mb: float) -> tuple[list[Path]
             continue
         if size > max_mb * 1024 * 1024:
             rejected.append(f"{name}：文件过大（{size / 1024 / 1024:.1f} MB，上限 {max_mb:g} MB）")
+            continue
+        if path.suffix.lower() in (".html", ".htm") and size > MAX_HTML_MB * 1_000_000:
+            rejected.append(f"{name}：网页文件过大（{size / 1_000_000:.1f} MB，网页上限 "
+                            f"{MAX_HTML_MB} MB），请拆分后上传")
             continue
         ok.append(path)
     return ok, rejected
@@ -557,9 +568,11 @@ def _history(turns: Sequence[dict], limit: int = 3) -> list[tuple[str, str]]:
 
 
 def build_app(index_dir: str | Path, embedder: Embedder | None = None,
-              max_upload_mb: float = 50, llm: LLMConfig | None = None) -> gr.Blocks:
+              max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, llm: LLMConfig | None = None,
+              read_only: bool = False, max_files: int = DEFAULT_MAX_FILES) -> gr.Blocks:
     """The whole UI; the index and model are opened here, before the first question.
-    `llm` (default: from QA_LLM_URL etc.) enables the 回答方式 switch and generative answers."""
+    `llm` (default: from QA_LLM_URL etc.) enables the 回答方式 switch and generative answers.
+    `read_only`: no upload or delete controls and no upload endpoint (a public lookup page)."""
     engine = Engine(index_dir, embedder, llm or _llm_from_env())
     engine.warm_up()
 
@@ -610,12 +623,15 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         return render_passage(ans, n, engine.documents, kind)
 
     def ask_api(question: str, top_k: int = 8, mode: str = "hybrid", strict: bool = False,
-                answer: str = "extractive") -> dict:
+                answer: str = "extractive", previous: str = "") -> dict:
         """Same JSON object as `qa ask --json`: the Answer as a dict. `answer`: extractive
-        (default) or generative (when the server has QA_LLM_URL)."""
+        (default) or generative (when the server has QA_LLM_URL). `previous`: the question
+        before this one, so a follow-up (那共青城呢) is completed as in the page; the dict's
+        `searched` says what was searched."""
         try:
+            searched = rewrite(question or "", [previous] if previous else [])
             final = None
-            for event in engine.answer(question, int(top_k), mode, bool(strict), answer):
+            for event in engine.answer(searched, int(top_k), mode, bool(strict), answer):
                 final = event.answer or final
             if final is None:
                 raise QAError("no answer")
@@ -632,7 +648,7 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         paths = _upload_paths(files)
         if not paths:
             return ("请先选择要上传的文件。", *refresh_docs(), gr.update())
-        ok, messages = check_upload(paths, max_upload_mb)
+        ok, messages = check_upload(paths, max_upload_mb, max_files)
         lines = [f"✗ {m}" for m in messages]
         if ok:
             progress(0, desc="读取与索引…")
@@ -696,41 +712,58 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
                 value=documents_table(engine.documents),
                 headers=["文档ID", "标题", "来源", "日期", "段落数", "质量标记"],
                 interactive=False, wrap=True, label="文档", elem_id="qa-docs")
-            with gr.Row():
-                pick = gr.Dropdown(choices=list(engine.documents), value=None, scale=4,
-                                   label="选择文档（或点表格中的行）")
-                delete_btn = gr.Button("删除文档", variant="stop", scale=1)
-            files = gr.File(file_count="multiple", type="filepath", elem_id="qa-files",
-                            label=f"上传文档（{' '.join(SUPPORTED)}；每个文件不超过 "
-                                  f"{max_upload_mb:g} MB）")
-            upload_btn = gr.Button("导入", variant="primary")
-            status = gr.Textbox(label="结果", lines=3, interactive=False)
+            if read_only:
+                gr.Markdown("只读模式：本页不能上传或删除文档。", elem_id="qa-read-only")
+            else:
+                with gr.Row():
+                    pick = gr.Dropdown(choices=list(engine.documents), value=None, scale=4,
+                                       label="选择文档（或点表格中的行）")
+                    delete_btn = gr.Button("删除文档", variant="stop", scale=1)
+                files = gr.File(file_count="multiple", type="filepath", elem_id="qa-files",
+                                label=f"上传文档（{' '.join(SUPPORTED)}；每个文件不超过 "
+                                      f"{max_upload_mb:g} MB，一次最多 {max_files} 个）")
+                upload_btn = gr.Button("导入", variant="primary")
+                status = gr.Textbox(label="结果", lines=3, interactive=False)
 
         ask_inputs = [box, turns, top_k, mode, strict, answer_mode]
         ask_outputs = [box, chatbot, turns]
-        box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
-        send.click(respond, ask_inputs, ask_outputs, api_visibility="private")
+        # questions run side by side (their embeddings are batched: qa.batcher); writes
+        # (upload, delete) one at a time
+        box.submit(respond, ask_inputs, ask_outputs, api_visibility="private",
+                   concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
+        send.click(respond, ask_inputs, ask_outputs, api_visibility="private",
+                   concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
         clear.click(lambda: ([], [], PANEL_HINT), None, [chatbot, turns, panel],
                     api_visibility="private")
         chatbot.clear(lambda: ([], PANEL_HINT), None, [turns, panel], api_visibility="private")
         panel.click(show_citation, [turns], panel, api_visibility="private")
-        upload_btn.click(upload, files, [status, table, pick, files], api_name="upload",
-                         api_visibility="undocumented")
-        delete_btn.click(delete, pick, [status, table, pick], api_visibility="private",
-                         js=CONFIRM_DELETE_JS)
-        table.select(pick_row, None, pick, api_visibility="private")
-        gr.api(ask_api, api_name="ask")
+        if not read_only:
+            upload_btn.click(upload, files, [status, table, pick, files], api_name="upload",
+                             api_visibility="undocumented")
+            delete_btn.click(delete, pick, [status, table, pick], api_visibility="private",
+                             js=CONFIRM_DELETE_JS)
+            table.select(pick_row, None, pick, api_visibility="private")
+        gr.api(ask_api, api_name="ask", concurrency_limit=ASK_CONCURRENCY,
+               concurrency_id="ask")
     app.qa_engine = engine  # for tests and for serve()
     app.max_upload_mb = max_upload_mb
+    app.read_only = read_only
     return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | None = None,
-          open_browser: bool = False) -> None:
-    """Open the index and load the model, then serve the UI on host:port (loopback default)."""
+          open_browser: bool = False, access: Access | None = None) -> None:
+    """Open the index and load the model, then serve the UI on host:port (loopback default).
+    `access`: login, read-only and upload limits (see qa.access)."""
+    access = access or Access()
     index_dir = Path(index_dir) if index_dir else default_index_dir()
+    warning = exposure_warning(host, access)
+    if warning:
+        log.warning(warning)
+        print(warning, file=sys.stderr, flush=True)
     print(f"loading index {index_dir} and the embedding model …", flush=True)
-    app = build_app(index_dir)
+    app = build_app(index_dir, max_upload_mb=access.max_upload_mb, read_only=access.read_only,
+                    max_files=access.max_files)
     engine: Engine = app.qa_engine
     if engine.index is None:
         print(f"no index yet ({engine.error}); upload documents in the 文档 tab", flush=True)
@@ -742,9 +775,12 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | Non
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
     print(f"serving on {url}", flush=True)
     hard_cap = f"{int(app.max_upload_mb * 4) + 1}mb"  # our own check names the file
+    print(f"access: {access!r}", flush=True)
     app.queue(default_concurrency_limit=1).launch(
         server_name=host, server_port=port, inbrowser=open_browser, show_error=True,
-        max_file_size=hard_cap, footer_links=["api"], css=CSS, quiet=True)
+        max_file_size=hard_cap, footer_links=["api"], css=CSS, quiet=True,
+        auth=list(access.auth) if access.auth else None,
+        auth_message="请登录 / Please log in" if access.auth else None)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -374,12 +374,14 @@ def new_terms(folded: str, passages: Sequence[str], min_chars: int = NOVEL_MIN) 
 
 
 def _missing(folded: str, grams: set[str], units: list[_Unit], passages: Sequence[str],
-             novel_min: int) -> list[str]:
+             novel_min: int, context: Sequence[str] = ()) -> list[str]:
     out = _missing_numbers(folded, grams, units)
     joined = "\n".join(fold(p) for p in passages)
-    out += [t for t, kind in hard_terms(folded).items() if not term_in(t, joined, kind)]
+    titles = "\n".join(fold(c) for c in context)  # a title says 靖宇 for 靖宇县: kind ""
+    out += [t for t, kind in hard_terms(folded).items()
+            if not term_in(t, joined, kind) and not (titles and term_in(t, titles, ""))]
     out += _new_negations(folded, units)
-    out += _new_terms(folded, units, novel_min)
+    out += _new_terms(folded, units + _units(context) if context else units, novel_min)
     return list(dict.fromkeys(out))
 
 
@@ -391,9 +393,13 @@ def missing_terms(folded_sentence: str, passages: Sequence[str],
 
 
 def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequence[str],
-                    threshold: float = SUPPORT_THRESHOLD, novel_min: int = NOVEL_MIN) -> Verdict:
+                    threshold: float = SUPPORT_THRESHOLD, novel_min: int = NOVEL_MIN,
+                    context: Sequence[str] = ()) -> Verdict:
     """Whether the cited passage(s) support a generated sentence. A plain string counts as
-    cited when passages are given; a GeneratedSentence needs its own citations too."""
+    cited when passages are given; a GeneratedSentence needs its own citations too.
+    `context` (the cited passages' document titles) may hold the names and places a
+    sentence uses (靖宇县 for a passage that says 全县); numbers and support must come from
+    the passages themselves."""
     text = sentence.text if isinstance(sentence, GeneratedSentence) else sentence
     cited = not isinstance(sentence, GeneratedSentence) or bool(sentence.citations)
     if not cited or not cited_passage_texts:
@@ -405,7 +411,7 @@ def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequ
     support = len(grams & have) / len(grams) if grams else 0.0
     best = units[_best(grams, units)[0]] if units else None
     where = (best.start, best.end, best.passage) if best else (-1, -1, -1)
-    missing = _missing(folded, grams, units, cited_passage_texts, novel_min)
+    missing = _missing(folded, grams, units, cited_passage_texts, novel_min, context)
     if missing:
         return Verdict(False, "missing", support, *where, tuple(missing))
     if support < threshold:
@@ -414,12 +420,15 @@ def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequ
 
 
 def verify_cited(sentence: GeneratedSentence, passages: Sequence[str],
-                 threshold: float = SUPPORT_THRESHOLD) -> Verdict:
-    """Verify one sentence against the passages it cites (numbered from 1); a citation
-    outside 1..len(passages) fails it."""
+                 threshold: float = SUPPORT_THRESHOLD, titles: Sequence[str] = ()) -> Verdict:
+    """Verify one sentence against the passages it cites (numbered from 1; `titles`, if
+    given, are their documents' titles in the same order); a citation outside
+    1..len(passages) fails it."""
     if any(not 1 <= n <= len(passages) for n in sentence.citations):
         return Verdict(False, "bad citation", 0.0)
-    return verify_sentence(sentence, [passages[n - 1] for n in sentence.citations], threshold)
+    context = [titles[n - 1] for n in sentence.citations] if titles else ()
+    return verify_sentence(sentence, [passages[n - 1] for n in sentence.citations], threshold,
+                           context=context)
 
 
 def verify_generated(text: str, passages: Sequence[str],

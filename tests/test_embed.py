@@ -228,6 +228,33 @@ def test_real_default_model_encodes(monkeypatch):
     assert int(np.argmax(scores)) == 0
 
 
+@pytest.mark.integration
+def test_real_model_is_safe_to_call_from_many_threads(monkeypatch):
+    """The page answers several users at once while one uploads: questions from 8 threads
+    and documents from another must neither raise (a shared fast tokenizer can fail with
+    "Already borrowed") nor mix up their vectors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.delenv("QA_HOME")  # the real cache
+    monkeypatch.setenv("QA_VECTOR_CACHE", "0")
+    if not models.is_fetched():
+        pytest.skip("default model not fetched (run `qa models fetch`)")
+    emb = get_embedder()
+    questions = [f"{place}{year}年有多少贫困人口脱贫" for place in ("靖宇县", "卢氏县", "寻乌县",
+                 "共青城", "绵阳市", "平武县") for year in (2015, 2016, 2017, 2018)]
+    docs = [f"第{i}段：全县建设了{i * 3}个蓝莓基地，带动{i * 11}户贫困户增收。" for i in range(16)]
+    alone_q = emb.embed_queries(questions)
+    alone_d = emb.embed_documents(docs)
+    with ThreadPoolExecutor(9) as pool:
+        upload = pool.submit(emb.embed_documents, docs)
+        answers = list(pool.map(lambda q: emb.embed_queries([q])[0], questions))
+        together_d = upload.result()
+    np.testing.assert_allclose(np.stack(answers), alone_q, atol=2e-2)
+    np.testing.assert_allclose(together_d, alone_d, atol=2e-2)
+    # each thread got its own question's vector, not a neighbour's
+    assert (np.argmax(np.stack(answers) @ alone_q.T, axis=1) == np.arange(len(questions))).all()
+
+
 class Int8Fake(embed.HashEmbedder):
     """A fake whose vectors are of the int8 family (as QA_EMBED_BACKEND=onnx-int8 makes)."""
 

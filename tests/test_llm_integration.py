@@ -10,12 +10,8 @@ note. The index is built with the fake embedder (retrieval is not what is tested
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import threading
 import time
 
-import httpx
 import pytest
 
 from qa.embed import HashEmbedder
@@ -32,36 +28,18 @@ START_SECONDS = 180  # loading the model on 2 busy cores
 def local_llm(tmp_path_factory):
     """`python -m qa.llm_models serve` on a free loopback port; yields its /v1 URL."""
     pytest.importorskip("xllamacpp")
-    from qa.llm_models import fetch_llm_model
+    from qa.errors import ModelError
+    from qa.llm_models import fetch_llm_model, local_server
 
     fetch_llm_model()  # downloads once, verified by sha256
-    log = open(tmp_path_factory.mktemp("llm") / "server.log", "w")  # noqa: SIM115
+    log = tmp_path_factory.mktemp("llm") / "server.log"
     # replies of at most 96 tokens (two or three sentences) keep 3 questions near 2 minutes
-    proc = subprocess.Popen([sys.executable, "-m", "qa.llm_models", "serve", "--threads", "2",
-                             "--n-predict", "96"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                            text=True)
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(START_SECONDS)
     try:
-        url = line[0].strip() if line else ""
-        if not url.startswith("http"):
-            pytest.fail(f"the local model server did not start (see {log.name})")
-        deadline = time.monotonic() + 60
-        while httpx.get(url[:-3] + "/health", timeout=5).status_code != 200:
-            assert time.monotonic() < deadline, "the local model server never got healthy"
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.stdin.close()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        with local_server(threads=2, n_predict=96, start_seconds=START_SECONDS,
+                          log=log) as url:
+            yield url
+    except ModelError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="module")

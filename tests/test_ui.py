@@ -366,3 +366,11 @@ def test_generative_answer_streams_and_renders(llm_server):
     final = render_answer(events[-1].answer.to_dict(), 0)
     assert "由语言模型生成" in final and "编造" not in final
     assert final.count('<a class="cite qa-ref') == 1 and "已略去" in final
+
+
+def test_ask_endpoint_completes_a_follow_up_from_the_previous_question(client):
+    got = client.predict("那共青城呢", 8, "hybrid", False, "extractive", "卢氏模式是什么",
+                         api_name="/ask")
+    assert got["searched"] != "那共青城呢" and "共青城" in got["searched"]
+    alone = client.predict("那共青城呢", api_name="/ask")
+    assert alone["searched"] in ("", "那共青城呢")

@@ -7,6 +7,7 @@ from qa.verify import (
     GeneratedSentence,
     numbers,
     split_generated,
+    verify_cited,
     verify_generated,
     verify_sentence,
 )
@@ -107,3 +108,16 @@ def test_sentence_citing_two_passages_uses_both():
 def test_added_negation_fails():
     _, v = _check("2016年，卢氏县没脱贫1.26万人[1]。", [LUSHI])
     assert not v.ok and "没脱" in v.missing, v
+
+
+def test_a_place_named_only_in_the_documents_title_is_accepted_with_the_title():
+    passage = "2016年，全县下派第一书记85名，帮扶贫困村78个。"
+    title = "靖宇：脱贫攻坚战犹酣"
+    sentence = split_generated("靖宇县下派了85名第一书记[1]。")[0]
+    assert not verify_cited(sentence, [passage]).ok  # the passage alone never names it
+    assert verify_cited(sentence, [passage], titles=[title]).ok
+    # the title lends names, not facts: another place or another number still fails
+    other = split_generated("抚松县下派了85名第一书记[1]。")[0]
+    assert not verify_cited(other, [passage], titles=[title]).ok
+    number = split_generated("靖宇县下派了58名第一书记[1]。")[0]
+    assert not verify_cited(number, [passage], titles=[title]).ok
