@@ -278,21 +278,23 @@ class SentenceTransformerEmbedder:
             encoder = self._onnx_encoder(backend)
             vectors = encode_length_sorted(
                 lambda batch: encoder.encode(batch, kind), texts, self.batch_size, progress,
-                f"embed {kind}", self.max_batch_chars)
+                f"向量化 embed {kind}", self.max_batch_chars)
             return _normalise(vectors)
         model = self._torch_model()
         method = getattr(model, f"encode_{kind}", None)
         if method is not None:
 
             def encode(batch: list[str]) -> Any:
-                return method(batch, batch_size=len(batch), normalize_embeddings=True)
+                return method(batch, batch_size=len(batch), normalize_embeddings=True,
+                              show_progress_bar=False)  # our own bar counts the texts
 
         else:  # older sentence-transformers: fall back to the named prompt if the model has one
             prompt_name = kind if kind in (getattr(model, "prompts", None) or {}) else None
 
             def encode(batch: list[str]) -> Any:
                 return model.encode(
-                    batch, batch_size=len(batch), prompt_name=prompt_name, normalize_embeddings=True
+                    batch, batch_size=len(batch), prompt_name=prompt_name,
+                    normalize_embeddings=True, show_progress_bar=False,
                 )
 
         def locked(batch: list[str]) -> Any:  # per batch: a question waits for one batch only
@@ -300,7 +302,7 @@ class SentenceTransformerEmbedder:
                 return encode(batch)
 
         vectors = encode_length_sorted(
-            locked, texts, self.batch_size, progress, f"embed {kind}", self.max_batch_chars
+            locked, texts, self.batch_size, progress, f"向量化 embed {kind}", self.max_batch_chars
         )
         return _normalise(vectors)
 

@@ -300,7 +300,7 @@ class SearchIndex:
             tokenizer.add_words(new_words)
         tokens = iter(tokenize_many(tokenizer, texts, progress))
         prepared = []
-        for rec, ps in tqdm(items, desc="indexing", unit="doc",
+        for rec, ps in tqdm(items, desc="写入索引 indexing", unit="doc",
                             disable=not progress or len(items) < 200):
             prepared.append((rec, [NewPassage(p, known[p.id], next(tokens),
                                               _keys([match_text(p)])) for p in ps],

@@ -66,7 +66,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     embedder = embedder or get_embedder()
     files, report.failures = collect_files(paths)
     docs: list[Document] = []
-    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
+    for path in tqdm(files, desc="读取 reading", unit="file", disable=not progress):
         try:
             docs.extend(read_file(path))
         except ReadError as e:
@@ -77,7 +77,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     # is recognised from the repetition (qa.boilerplate.learn).
     learned = learn_boilerplate(docs)
     processed = []
-    for doc in tqdm(docs, desc="cleaning", unit="doc", disable=not progress):
+    for doc in tqdm(docs, desc="清洗 cleaning", unit="doc", disable=not progress):
         record, passages, _ = process(doc, learned.get(batch_key(doc)))
         processed.append((record, passages))
         report.documents.append(record)

@@ -133,7 +133,7 @@ def tokenize_many(tokenizer: ChineseTokenizer, texts: Sequence[str], progress: b
 
     from tqdm import tqdm
 
-    bar = {"desc": "tokenising", "unit": "passage", "total": len(texts),
+    bar = {"desc": "分词 tokenising", "unit": "passage", "total": len(texts),
            "disable": not progress or len(texts) < 200}
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(texts) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():

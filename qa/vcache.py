@@ -104,7 +104,7 @@ def embed_cached(embedder, texts: Sequence[str], progress: bool = False,
         if progress and todo:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(todo), desc="embed", unit="passage")
+            bar = tqdm(total=len(todo), desc="向量化 embed", unit="passage")
         try:
             for start in range(0, len(todo), chunk):
                 part = todo[start:start + chunk]

@@ -78,11 +78,11 @@ class StubModel:
         # Not normalised on purpose: the embedder must normalise.
         return np.array([[len(t), 1.0, 2.0] for t in texts], dtype=np.float32)
 
-    def encode_query(self, texts, batch_size=32, normalize_embeddings=False):
+    def encode_query(self, texts, batch_size=32, normalize_embeddings=False, **_):
         self.batches.append(("query", list(texts)))
         return self._vecs(texts)
 
-    def encode_document(self, texts, batch_size=32, normalize_embeddings=False):
+    def encode_document(self, texts, batch_size=32, normalize_embeddings=False, **_):
         self.batches.append(("document", list(texts)))
         return self._vecs(texts)
 
