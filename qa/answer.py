@@ -372,6 +372,7 @@ def _neighbours(s: Sentence) -> list[Sentence]:
 
 
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.+\-]*[a-z0-9]")
+_LATIN_SPACE_DIGIT = re.compile(r"([a-z])[ \t]+(\d)")
 
 
 def _near_latin(term: str, kind: str, folded_doc: str) -> bool:
@@ -379,8 +380,10 @@ def _near_latin(term: str, kind: str, folded_doc: str) -> bool:
     real queries carry typos, and a miss there must not hide the answer."""
     if kind != "latin" or len(term) < 5:
         return False
-    return any(_within_one_edit(term, w) for w in set(_LATIN_WORD.findall(folded_doc))
-               if abs(len(w) - len(term)) <= 1)
+    # queries drop the space of "iPhone 5": compare with the name and its number joined too
+    joined = _LATIN_SPACE_DIGIT.sub(r"\1\2", folded_doc)
+    words = set(_LATIN_WORD.findall(folded_doc)) | set(_LATIN_WORD.findall(joined))
+    return any(_within_one_edit(term, w) for w in words if abs(len(w) - len(term)) <= 1)
 
 
 def _within_one_edit(a: str, b: str) -> bool:

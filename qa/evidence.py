@@ -61,6 +61,15 @@ _UNIT_Q = re.compile(r"(?:多少|几)(?:万|亿)?([个名户人年项次倍条�
                      r"吨元公里米平方千克斤头株棵套间张本首部座级])")
 
 
+# Chinese measure words and units (a closed grammatical class), and the Latin unit letters
+_MEASURE = ("个名户人口年月日号时分秒周项次倍条家所座台辆只件位种批期届岁天袋亩顷吨公里米厘毫克斤两"
+            "升寸尺丈码平方立度元块角万亿头株棵套间张本首部级层楼栋匹颗粒片瓶盒箱包双对份篇章页"
+            "行字代场轮架艘列趟辈瓦伏安帕卡焦")
+# two or more digits (a range allowed) followed by no unit, measure word or date part
+_BARE_AMOUNT = re.compile(r"(?<![\d.])\d{2,}(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
+                          rf"(?![\d.%％‰°℃a-z]|\s*[{_MEASURE}])")
+
+
 def asked_unit(question: str) -> str:
     """The unit a quantity question names: 多少户 -> 户, 多少钱 -> 元, 几个 -> '' (个 is any)."""
     if re.search(r"多少钱|多少资金|多少经费|多少投资", question):
@@ -83,8 +92,10 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
         found = [n for n in numbers(folded) if n not in own]
         unit = asked_unit(question)
         if unit and found:  # 多少户 wants a number of 户, not the 亩 next to it
-            return bool(re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿余多])?{unit}",
-                                  folded))
+            if re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿余多])?{unit}", folded):
+                return True
+            # a price is often written bare (150-300就够了): a number with no unit at all
+            return unit == "元" and bool(_BARE_AMOUNT.search(folded))
         return bool(found)
     if kind == "time":
         own = {m.group(0) for m in _TIME.finditer(question)}

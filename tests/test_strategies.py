@@ -142,3 +142,47 @@ def test_every_answer_honours_the_contract(answerer):
         check_contract(answerer, ans)
         if ans.found:
             assert ans.answer.strip()
+
+
+# ---------------------------------------------------------------- real-query habits
+QUERY_DOCS = [
+    {"id": "phone", "title": "手机参数",
+     "text": "iPhone 5采用4英寸视网膜屏。\niPhone 5机身长度为123.8毫米，宽58.6毫米，厚7.6毫米。"},
+    {"id": "teacup", "title": "紫砂杯选购",
+     "text": "紫砂杯透气性好，泡茶不易走味。\n一般质量不错的紫砂杯，150-300就是不错的了。"},
+    {"id": "vase", "title": "青瓷花瓶",
+     "text": "青瓷花瓶釉色温润。\n一只青瓷花瓶高32厘米，口径12厘米。"},
+]
+
+
+@pytest.fixture(scope="module")
+def query_answerer(tmp_path_factory):
+    root = tmp_path_factory.mktemp("queries")
+    corpus = root / "q.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in QUERY_DOCS),
+                      "utf-8")
+    ingest([corpus], root / "idx", embedder=HashEmbedder(), progress=False)
+    return Answerer(open_index(root / "idx", HashEmbedder()))
+
+
+def test_a_typo_in_a_model_name_written_without_its_space_still_finds_it(query_answerer):
+    ans = query_answerer.ask("ipone5长度")  # typo, and "iPhone 5" written as one word
+    assert ans.found and "123.8毫米" in ans.answer
+    check_contract(query_answerer, ans)
+    assert not query_answerer.ask("ipad7长度").found  # two edits away: another product
+
+
+def test_a_price_written_without_a_unit_answers_a_how_much_money_question(query_answerer):
+    from qa.evidence import has_answer_type
+
+    ans = query_answerer.ask("紫砂杯一般多少钱")
+    assert ans.found and "150-300" in ans.answer
+    check_contract(query_answerer, ans)
+    q = "紫砂杯一般多少钱"
+    for sentence in ("一般质量不错的紫砂杯，150-300就是不错的了。", "价格在2000左右。",
+                     "大约150元。"):
+        assert has_answer_type("number", sentence, q), sentence
+    # numbers with a unit that is not money do not state a price
+    for sentence in ("一只青瓷花瓶高32厘米，口径12厘米。", "共有85名书记。", "种植了300亩。",
+                     "2016年建成。", "增长了15%。"):
+        assert not has_answer_type("number", sentence, q), sentence
