@@ -138,6 +138,12 @@ def machine_info() -> str:
             f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}")
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The value at rank int(q * n) of the sorted values (nan for none)."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
 def report(text: str, out: str | None, title: str | None = None) -> None:
     """Print a benchmark's table and, with --out, write it (markdown) under that title."""
     print(text)

@@ -21,9 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, ensure_index, machine_info, report
+from common import EXT, ROOT, ensure_index, machine_info, percentile, report
 
-DEV = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
+DEV = EXT.parent / "dev_qa.jsonl"
 
 
 def fact_recall(row: dict, answer: str) -> float:
@@ -31,11 +31,6 @@ def fact_recall(row: dict, answer: str) -> float:
 
     text = norm(answer)
     return sum(any(norm(x) in text for x in g) for g in row["facts"]) / max(len(row["facts"]), 1)
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +129,10 @@ def table(results: list[dict], embedder, model: str, args) -> str:
         f"{sum(r['found'] == r['answerable'] for r in results) / len(results):.3f} |",
         f"| latency p50 ms (extractive: whole answer) | {base:.0f} | |",
         f"| first token p50 / p95 ms | | {statistics.median(first):.0f} / "
-        f"{pct(first, 0.95):.0f} ({statistics.median(first) / base:.1f}x extractive) |"
+        f"{percentile(first, 0.95):.0f} ({statistics.median(first) / base:.1f}x extractive) |"
         if first else "| first token | | none |",
-        f"| whole answer p50 / p95 ms | {base:.0f} / {pct(ext_s, 0.95):.0f} | "
-        f"{statistics.median(whole):.0f} / {pct(whole, 0.95):.0f} "
+        f"| whole answer p50 / p95 ms | {base:.0f} / {percentile(ext_s, 0.95):.0f} | "
+        f"{statistics.median(whole):.0f} / {percentile(whole, 0.95):.0f} "
         f"({statistics.median(whole) / base:.1f}x extractive) |",
         "",
         "Fallbacks to the extractive answer, by note: " + (", ".join(

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, ensure_index, machine_info, report
+from common import EXT, ROOT, ensure_index, machine_info, percentile, report
 
 FOLLOW_UPS = ("那共青城呢", "那卢氏县呢", "那靖宇县呢", "寻乌县呢", "那绵阳呢")
 UPLOAD_TEXT = ("压力测试县茶油产业\n"
@@ -59,14 +59,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
-
-
 def question_pool() -> list[str]:
     pool = []
-    for path in (ROOT.parent / "shared/eval/dev_qa.jsonl", ROOT / "bench/data/heldout_seed.jsonl"):
+    for path in (EXT.parent / "dev_qa.jsonl", ROOT / "bench/data/heldout_seed.jsonl"):
         if path.exists():
             pool += [json.loads(x)["question"] for x in path.read_text("utf-8").splitlines()
                      if x.strip()]
@@ -216,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
     b50 = statistics.median(base.latencies) * 1000
     lat = [x * 1000 for x in load.latencies]
-    p95 = pct(lat, 0.95)
+    p95 = percentile(lat, 0.95)
     lines = [
         f"Machine: {machine_info()}",
         f"Server: `qa serve` (real embedding model, {get_embedder().name}), default corpus; "
@@ -228,11 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         "| measure | value |",
         "|---|---:|",
         f"| single user: questions / p50 / p95 ms | {len(base.latencies)} / {b50:.0f} / "
-        f"{pct([x * 1000 for x in base.latencies], 0.95):.0f} |",
+        f"{percentile([x * 1000 for x in base.latencies], 0.95):.0f} |",
         f"| under load: answers / errors | {len(lat)} / {len(load.errors) + len(base.errors)} |",
         f"| under load: answers per second | {len(lat) / elapsed:.1f} |",
-        f"| under load: p50 / p95 / p99 ms | {pct(lat, 0.5):.0f} / {p95:.0f} / "
-        f"{pct(lat, 0.99):.0f} |",
+        f"| under load: p50 / p95 / p99 ms | {percentile(lat, 0.5):.0f} / {p95:.0f} / "
+        f"{percentile(lat, 0.99):.0f} |",
         f"| p95 under load / single-user p50 (floor <= 20) | {p95 / b50:.1f} |",
         f"| upload during load: seconds / then found by a question | "
         f"{upload.get('seconds', float('nan')):.1f} / {upload.get('found', False)} |",

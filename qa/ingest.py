@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from qa.documents import Document
 from qa.embed import Embedder, get_embedder
 from qa.errors import InputError, QAError, ReadError
 from qa.index import SearchIndex
-from qa.readers import collect_files, read_file
+from qa.readers import CONTROL_CHARS, collect_files, read_file
 
 
 @dataclass
@@ -44,7 +43,7 @@ class IngestReport:
 def _one_line(text: str) -> str:
     """Control characters escaped (a newline or a terminal escape in a file name), so each
     failure prints as one line and cannot drive the terminal."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], text)
+    return CONTROL_CHARS.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedder | None = None,

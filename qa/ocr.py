@@ -179,8 +179,13 @@ def _page_images(page: Any, label: str) -> list[Any]:
     return images
 
 
+def _visible(text: str) -> int:
+    """Characters other than whitespace."""
+    return len(re.sub(r"\s", "", text))
+
+
 def needs_ocr(text: str) -> bool:
-    return len(re.sub(r"\s", "", text)) < MIN_LAYER_CHARS
+    return _visible(text) < MIN_LAYER_CHARS
 
 
 def ocr_pages(pages: Sequence[Any], texts: list[str], *, label: str = "",
@@ -219,8 +224,7 @@ def ocr_pages(pages: Sequence[Any], texts: list[str], *, label: str = "",
             except Exception as exc:  # one bad image should not lose the page
                 log.warning("%s: OCR failed (%s)", where, exc)
         found = "\n".join(p for p in parts if p)
-        layer = len(re.sub(r"\s", "", texts[i]))
-        if len(re.sub(r"\s", "", found)) > 2 * layer:
+        if _visible(found) > 2 * _visible(texts[i]):
             texts[i] = found
             done.append(i + 1)
     return done

@@ -319,7 +319,7 @@ def guess_title(text: str, fallback: str, *, max_lines: int = 5) -> str:
 
 
 _UNSAFE_ID_RE = re.compile(r"[^\w.\-]")
-_CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 def safe_doc_id(name: str) -> str:
@@ -691,7 +691,7 @@ def _record_document(record: dict[str, Any], number: int) -> Document:
     doc_id = record["id"]
     if isinstance(doc_id, bool) or not isinstance(doc_id, str | int) or not str(doc_id).strip():
         raise ValueError(f"line {number}: field 'id' must be a non-empty string or integer")
-    if _CONTROL_CHARS_RE.search(str(doc_id)):
+    if CONTROL_CHARS.search(str(doc_id)):
         raise ValueError(f"line {number}: field 'id' must not contain control characters")
     for key in ("title", "text"):
         if not isinstance(record[key], str):
@@ -761,6 +761,6 @@ def read_file(path: Path) -> list[Document]:
     for doc in docs:
         doc.path = str(path)
         # A title is one line of text: a file name or record may carry newlines, tabs, escapes.
-        doc.title = _CONTROL_CHARS_RE.sub(" ", doc.title).strip() or doc.doc_id
+        doc.title = CONTROL_CHARS.sub(" ", doc.title).strip() or doc.doc_id
         doc.meta.setdefault("script", detect_script(doc.text))
     return docs

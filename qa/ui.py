@@ -747,7 +747,6 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
                concurrency_id="ask")
     app.qa_engine = engine  # for tests and for serve()
     app.max_upload_mb = max_upload_mb
-    app.read_only = read_only
     return app
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+import socket
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from qa.clean import Cleaned
 from qa.text import narrow
@@ -23,6 +26,31 @@ def assert_offsets_exact(raw: str, c: Cleaned) -> None:
     removed = {i for s, e, _ in c.removed for i in range(s, e)}
     for i, ch in enumerate(raw):
         assert i in kept or ch.isspace() or i in removed, (i, ch)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_copy(seed_index: Path, index: Path, embedder: Any, auth: Any = None,
+               **build: Any) -> Iterator[tuple[Any, str]]:
+    """The page built on a copy of `seed_index` at `index` (nothing served ever writes to the
+    seed), launched on a free loopback port until the block ends; yields (app, url).
+    `build`: more build_app options (max_upload_mb, read_only, llm...)."""
+    from qa.ui import CSS, build_app
+
+    shutil.copytree(seed_index, index)
+    app = build_app(index, embedder=embedder, **build)
+    port = free_port()
+    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                       quiet=True, css=CSS, auth=auth)
+    try:
+        yield app, f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
 
 
 def read_passages(index_dir) -> list[dict]:

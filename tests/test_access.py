@@ -13,7 +13,8 @@ import pytest
 
 from qa.access import Access, auth_from, exposure_warning, parse_auth
 from qa.errors import InputError
-from tests.test_ui import _free_port, base_index  # noqa: F401  (a session fixture)
+from tests.checks import free_port, serve_copy
+from tests.test_ui import base_index  # noqa: F401  (a session fixture)
 
 
 def test_auth_values_parse_and_bad_ones_name_the_entry_not_the_password():
@@ -63,39 +64,28 @@ def test_upload_count_limit_takes_nothing(tmp_path):
 
 def _launch(base_index, tmp_path, **kwargs):  # noqa: F811
     from qa.embed import get_embedder
-    from qa.ui import build_app
 
-    index = tmp_path / "idx"
-    shutil.copytree(base_index, index)
-    auth = kwargs.pop("auth", None)
-    app = build_app(index, embedder=get_embedder("hash"), max_upload_mb=1, **kwargs)
-    port = _free_port()
-    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                       quiet=True, auth=auth)
-    return app, f"http://127.0.0.1:{port}/"
+    return serve_copy(base_index, tmp_path / "idx", get_embedder("hash"), max_upload_mb=1,
+                      **kwargs)
 
 
 def test_login_is_required_when_set(base_index, tmp_path):  # noqa: F811
     import httpx
     from gradio_client import Client
 
-    app, url = _launch(base_index, tmp_path, auth=[("alice", "s3cret")])
-    try:
+    with _launch(base_index, tmp_path, auth=[("alice", "s3cret")]) as (_app, url):
         assert httpx.get(url + "config", timeout=10).status_code == 401
         with pytest.raises(Exception):  # noqa: B017 - gradio_client's own error types vary
             Client(url, verbose=False, auth=("alice", "wrong"))
         got = Client(url, verbose=False, auth=("alice", "s3cret")).predict(
             "卢氏模式是什么", api_name="/ask")
         assert got["found"] is True
-    finally:
-        app.close()
 
 
 def test_read_only_page_has_no_upload_or_delete(base_index, tmp_path):  # noqa: F811
     from gradio_client import Client
 
-    app, url = _launch(base_index, tmp_path, read_only=True)
-    try:
+    with _launch(base_index, tmp_path, read_only=True) as (app, url):
         before = sorted(app.qa_engine.documents)
         client = Client(url, verbose=False)
         api = client.view_api(return_format="dict", print_info=False)
@@ -107,15 +97,13 @@ def test_read_only_page_has_no_upload_or_delete(base_index, tmp_path):  # noqa: 
             client.predict([{"path": str(doc)}], api_name="/upload")
         assert sorted(app.qa_engine.documents) == before
         assert client.predict("卢氏模式是什么", api_name="/ask")["found"] is True
-    finally:
-        app.close()
 
 
 def test_serve_exposed_without_login_prints_the_warning(base_index, tmp_path):  # noqa: F811
     """`qa serve --host 0.0.0.0` on a real process: the warning comes before serving."""
     index = tmp_path / "idx"
     shutil.copytree(base_index, index)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "QA_EMBED_MODEL": "hash"}
     env.pop("QA_AUTH", None)
     proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--host", "0.0.0.0",

@@ -16,7 +16,6 @@ then made from that name by qa.readers.safe_doc_id (never `.`/`..`, no separator
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.checks import serve_copy
 from tests.test_bad_input import (
     BLUEBERRY,
     BLUEBERRY_TRAD,
@@ -36,7 +36,7 @@ from tests.test_bad_input import (
     snapshot,
     zip_bomb_docx,
 )
-from tests.test_ui import _free_port, base_index  # noqa: F401  (base_index: a fixture)
+from tests.test_ui import base_index  # noqa: F401  (base_index: a fixture)
 
 ASK_777 = "测试县2023年种植了多少亩蓝莓"
 SAFE_ID = re.compile(r"^[\w\-][\w.\-]*$")
@@ -60,23 +60,14 @@ def page(base_index, tmp_path_factory) -> Iterator[Page]:  # noqa: F811
     from gradio_client import Client
 
     from qa.embed import get_embedder
-    from qa.ui import build_app
 
     root = tmp_path_factory.mktemp("page")
     index = root / "idx"
-    shutil.copytree(base_index, index)
     uploads = root / "uploads"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRADIO_TEMP_DIR", str(uploads))
-        app = build_app(index, embedder=get_embedder("hash"), max_upload_mb=60)
-        port = _free_port()
-        app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                           quiet=True)
-        url = f"http://127.0.0.1:{port}/"
-        try:
+        with serve_copy(base_index, index, get_embedder("hash"), max_upload_mb=60) as (app, url):
             yield Page(app, url, index, uploads, root, Client(url, verbose=False))
-        finally:
-            app.close()
 
 
 def upload(page: Page, *paths: Path) -> str:

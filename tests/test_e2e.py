@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.checks import serve_copy
 from tests.paths import CORPUS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,12 +34,6 @@ def _skip_unless_ready() -> None:
     pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory):
     """The real embedder and the seed corpus indexed once; every app serves its own copy."""
@@ -58,28 +51,11 @@ def seed(tmp_path_factory):
     return embedder, index
 
 
-@contextmanager
-def _serve(seed_index: Path, index: Path, embedder):
-    """Build the app on a copy of the seed index (nothing served ever writes to the seed) and
-    launch it on a free loopback port."""
-    from qa.ui import CSS, build_app
-
-    shutil.copytree(seed_index, index)
-    app = build_app(index, embedder=embedder)
-    port = _free_port()
-    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                       quiet=True, css=CSS)
-    try:
-        yield app, f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
-
-
 @pytest.fixture(scope="module")
 def live_app(seed, tmp_path_factory):
     """The real app (real model, seed corpus indexed into a temp folder) on a free port."""
     embedder, seed_index = seed
-    with _serve(seed_index, tmp_path_factory.mktemp("e2e") / "idx", embedder) as served:
+    with serve_copy(seed_index, tmp_path_factory.mktemp("e2e") / "idx", embedder) as served:
         yield served
 
 
@@ -92,7 +68,7 @@ def own_app(seed, tmp_path, monkeypatch):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     monkeypatch.setenv("QA_VECTOR_CACHE", "0")
     embedder, seed_index = seed
-    with _serve(seed_index, tmp_path / "idx", embedder) as served:
+    with serve_copy(seed_index, tmp_path / "idx", embedder) as served:
         yield served
 
 

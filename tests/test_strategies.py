@@ -38,13 +38,17 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def answerer(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kinds")
-    corpus = root / "kinds.jsonl"
-    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DOCS), "utf-8")
+def answerer_over(docs: list[dict], root) -> Answerer:
+    """An answerer over `docs` (JSONL records) indexed under `root` with the fake embedder."""
+    corpus = root / "docs.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), "utf-8")
     ingest([corpus], root / "idx", embedder=HashEmbedder(), progress=False)
     return Answerer(open_index(root / "idx", HashEmbedder()))
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    return answerer_over(DOCS, tmp_path_factory.mktemp("kinds"))
 
 
 def stored_passages(answerer) -> dict[str, str]:
@@ -157,12 +161,7 @@ QUERY_DOCS = [
 
 @pytest.fixture(scope="module")
 def query_answerer(tmp_path_factory):
-    root = tmp_path_factory.mktemp("queries")
-    corpus = root / "q.jsonl"
-    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in QUERY_DOCS),
-                      "utf-8")
-    ingest([corpus], root / "idx", embedder=HashEmbedder(), progress=False)
-    return Answerer(open_index(root / "idx", HashEmbedder()))
+    return answerer_over(QUERY_DOCS, tmp_path_factory.mktemp("queries"))
 
 
 def test_a_typo_in_a_model_name_written_without_its_space_still_finds_it(query_answerer):

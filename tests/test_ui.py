@@ -6,12 +6,11 @@ embedder, and its own server on a free loopback port, so tests may run in any or
 
 from __future__ import annotations
 
-import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
+from tests.checks import serve_copy
 from tests.paths import CORPUS
 
 BLUEBERRY = ("测试县蓝莓产业\n"
@@ -35,28 +34,14 @@ def base_index(tmp_path_factory) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(base_index, tmp_path):
     """A running app on its own index copy; yields (app, url)."""
     from qa.embed import get_embedder
-    from qa.ui import build_app
 
-    index = tmp_path / "idx"
-    shutil.copytree(base_index, index)
-    app = build_app(index, embedder=get_embedder("hash"), max_upload_mb=1)
-    port = _free_port()
-    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                       quiet=True)
-    try:
-        yield app, f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
+    with serve_copy(base_index, tmp_path / "idx", get_embedder("hash"),
+                    max_upload_mb=1) as served:
+        yield served
 
 
 @pytest.fixture
@@ -299,23 +284,14 @@ def llm_server(base_index, tmp_path):
     """The app with a scripted language model; yields (app, url, handler)."""
     from qa.embed import get_embedder
     from qa.llm import LLMConfig
-    from qa.ui import build_app
     from tests.checks import fake_llm_server, sse
 
-    index = tmp_path / "gen-idx"
-    shutil.copytree(base_index, index)
     with fake_llm_server() as (llm_url, handler):
         handler.script = {"reply": (200, "text/event-stream",
                                     sse(GEN_TRUE[:10], GEN_TRUE[10:], "编造的一句[1]。"))}
-        app = build_app(index, embedder=get_embedder("hash"),
-                        llm=LLMConfig(llm_url, "tiny", "sk-ui-secret-key"))
-        port = _free_port()
-        app.queue().launch(server_name="127.0.0.1", server_port=port,
-                           prevent_thread_lock=True, quiet=True)
-        try:
-            yield app, f"http://127.0.0.1:{port}/", handler
-        finally:
-            app.close()
+        with serve_copy(base_index, tmp_path / "gen-idx", get_embedder("hash"),
+                        llm=LLMConfig(llm_url, "tiny", "sk-ui-secret-key")) as (app, url):
+            yield app, url, handler
 
 
 def _answer_switch(app) -> dict:
