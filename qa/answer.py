@@ -173,7 +173,8 @@ class Answerer:
             tok.known if tok is not None else None)
         sentences = [s for h in ev.support for s in split_sentences(h)]
         contexts = {h.passage.id: self.context(h) for h in ev.support}
-        ev.ranked = score_sentences(q, matcher, sentences, contexts, hits[0].score)
+        ev.ranked = score_sentences(q, matcher, sentences, contexts, hits[0].score,
+                                     max(h.dense for h in hits))
         if not ev.ranked:
             ev.reason = "the retrieved passages hold no sentence"
             return ev
@@ -201,7 +202,7 @@ class Answerer:
         topic is there, the value is not (绵阳累计选派名第一书记, the figure lost in
         extraction; 黑果花楸228亩 for 带动了多少贫困户)."""
         year = bool(_ASKS_YEAR.search(q.folded))
-        if not (year or _ASKS_QUANTITY.search(q.folded)):
+        if q.kind == "code" or not (year or _ASKS_QUANTITY.search(q.folded)):
             return False
         best = ev.ranked[0]
         if best.own < 0.5:

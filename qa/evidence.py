@@ -84,6 +84,12 @@ def asked_unit(question: str) -> str:
     return ""
 
 
+# a URL or domain, an e-mail address, a long digit run (phone, QQ, post code), a letters+digits
+# model code
+_CODE_VALUE = re.compile(r"(?:https?://|www\.)\S+|[a-z0-9.\-]+\.(?:com|cn|net|org|gov|edu|info)\b"
+                         r"|[\w.\-]+@[\w\-]+\.\w+|\d[\d\- ]{4,}\d|\b[a-z]+-?[a-z]*\d+[a-z0-9\-]*")
+
+
 def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
     """Whether a sentence holds something of the type the question asks for, beyond what the
     question itself says (its own years and numbers do not count). None: no type asked."""
@@ -97,6 +103,9 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
             # a price is often written bare (150-300就够了): a number with no unit at all
             return unit == "元" and bool(_BARE_AMOUNT.search(folded))
         return bool(found)
+    if kind == "code":
+        own = {m.group(0) for m in _CODE_VALUE.finditer(question)}
+        return any(m.group(0) not in own for m in _CODE_VALUE.finditer(folded))
     if kind == "time":
         own = {m.group(0) for m in _TIME.finditer(question)}
         return any(m.group(0) not in own for m in _TIME.finditer(folded))
@@ -182,19 +191,26 @@ class Scored:
     own: float  # without it: what the sentence itself says
     beyond: float  # of the question's part that the context does not say
     typed: bool | None
-    prior: float  # the passage's retrieval score relative to the best hit
+    prior: float  # the passage's cosine relative to the best retrieved one
     score: float = 0.0
 
 
-# Selection weights (bench/answers.py --tune, fitted on the even half of CMRC + DRCD).
-W_PRIOR = 0.25
+# Selection weights, chosen on the even half of CMRC + DRCD (+ DuReader for W_PRIOR: mean
+# answer containment over a small grid, README "Answers").
+W_PRIOR = 1.0
 W_TYPE = 0.12
 W_OWN = 0.15
 
 
 def score_sentences(question: Question, matcher: Matcher, sentences: list[Sentence],
-                    contexts: dict[str, set[str]], top_score: float) -> list[Scored]:
-    """Every sentence scored for how well it answers; best first."""
+                    contexts: dict[str, set[str]], top_score: float,
+                    top_dense: float = 0.0) -> list[Scored]:
+    """Every sentence scored for how well it answers; best first.
+
+    The prior is the passage's cosine relative to the best one (`top_dense`), not its fused
+    rank score: a sentence that repeats the question's words from a passage the embedding
+    finds unrelated (BM25 lifted it) should not beat the top passage's answer. Without
+    cosines (BM25-only search) the fused score stands in."""
     out = []
     for s in sentences:
         ctx = contexts.get(s.hit.passage.id, set())
@@ -203,7 +219,10 @@ def score_sentences(question: Question, matcher: Matcher, sentences: list[Senten
         beyond = matcher.beyond(s.grams, ctx)
         typed = has_answer_type(question.kind, s.folded, question.folded) \
             if cov > 0 else None
-        prior = max(s.hit.score, 0.0) / top_score if top_score > 0 else 0.0
+        if top_dense > 0:
+            prior = max(s.hit.dense, 0.0) / top_dense
+        else:
+            prior = max(s.hit.score, 0.0) / top_score if top_score > 0 else 0.0
         score = cov + W_OWN * own + W_PRIOR * prior + (W_TYPE if typed else 0.0) \
             - (W_TYPE if typed is False else 0.0)
         out.append(Scored(s, cov, own, beyond, typed, prior, score))
@@ -217,7 +236,7 @@ def context_grams(text: str) -> set[str]:
 
 # ---------------------------------------------------------------- found or not
 FEATURES = ("coverage", "beyond", "cosine", "typed", "lg", "cov*lg", "bey*lg", "cos*lg",
-            "subject", "sub*lg")
+            "subject", "sub*lg", "top", "top*lg")
 LEXICAL = ("coverage", "beyond", "typed", "lg", "cov*lg", "bey*lg", "subject", "sub*lg")
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
@@ -227,15 +246,19 @@ def feature_row(f: dict) -> dict[str, float]:
 
     lg (log of the question's content bigrams) lets the weights differ between a long
     annotator-style question, where a sentence that answers repeats most of it, and a short
-    search query, where the embedding carries more of the match."""
+    search query, where the embedding carries more of the match. top (the best passage's
+    cosine) speaks for a short query whose answer shares no word with it (考公务员提前多久准备 /
+    一般来说，准备半年这样的比较理想), where the best-matching sentence's own passage may be a
+    word-overlap accident."""
     lg = float(np.log1p(f.get("grams", 0)))
     t = f.get("typed")
     typed = 0.0 if t is None else (1.0 if t else -1.0)
     cov, bey, cos = f.get("coverage", 0.0), f.get("beyond", 0.0), f.get("cosine", 0.0)
     sub = f.get("subject", 1.0)
+    top = f.get("top_cosine", cos)
     return {"coverage": cov, "beyond": bey, "cosine": cos, "typed": typed, "lg": lg,
             "cov*lg": cov * lg, "bey*lg": bey * lg, "cos*lg": cos * lg, "subject": sub,
-            "sub*lg": sub * lg}
+            "sub*lg": sub * lg, "top": top, "top*lg": top * lg}
 
 
 @dataclass(frozen=True)

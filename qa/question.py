@@ -62,6 +62,11 @@ _LIST = re.compile(r"哪些|哪几|分别|几种|几类|几个方面|包括什�
 _NUMBER = re.compile(r"多少|几[个名户人年项次倍条家所座台辆只件位种批期届岁天万亿千百十]|"
                      r"多大|多高|多长|多远|多重|多深|多宽|多快|比例|比重|百分之几|几成|几倍|"
                      r"增长了|降到|降至|提高到|排名第几|第几")
+# 多少 / 什么 after a word for an identifier asks for the identifier itself, not a quantity
+# (网址是多少, 客服电话多少, 邮编是什么): a URL, an e-mail address, a phone or code number.
+_CODE = re.compile(r"(?:网址|网站|域名|链接|电话|手机号?|号码|热线|邮箱|邮编|qq号?|微信号?"
+                   r"|账号|帐号|编号|代码|代号|型号|车牌号?)[是为叫]?(?:改成|改为|变成|换成)?了?(?:多少|什么|啥)"
+                   r"(?!时|意思|样|地方|原因)")
 _TIME = re.compile(r"何时|什么时候|什么时间|哪一年|哪年|哪一天|哪天|几月|几号|何年|哪个朝代"
                    r"|哪一朝|哪个年代|哪一时期|什么年代|几点|多久|多少年|多长时间|哪个时期|何日"
                    r"|哪个月")
@@ -83,7 +88,7 @@ _ENTITY = re.compile(r"哪[一两三四几]?[个位家所只种款部本首座�
 
 # First match wins, most specific first: 哪些地方推行了 before 哪些, 多少年 (time) before 多少.
 KIND_PATTERNS = (
-    ("across", _ACROSS), ("time", _TIME), ("number", _NUMBER), ("person", _PERSON),
+    ("across", _ACROSS), ("time", _TIME), ("code", _CODE), ("number", _NUMBER), ("person", _PERSON),
     ("place", _PLACE), ("list", _LIST), ("why", _WHY), ("how", _HOW),
     ("definition", _DEFINE), ("yesno", _YESNO), ("entity", _ENTITY),
 )

@@ -27,7 +27,7 @@ from qa.llm import NO_ANSWER, SYSTEM_PROMPT, LLMConfig
 from tests.checks import fake_llm_server, sse
 
 KEY = "sk-generate-test-9876543210"
-Q = "靖宇县2016年有多少贫困人口脱贫"
+Q = "靖宇县2016年贫困发生率下降到多少"
 TRUE = "2016年，靖宇县建档立卡贫困对象实现1579户3182人脱贫[1]。"
 CHANGED_NUMBER = "2016年，靖宇县的贫困发生率由19.7%下降到12.2%[1]。"
 WRONG_CITATION = "2016年全县建档立卡贫困对象实现1579户3182人脱贫[2]。"

@@ -156,6 +156,9 @@ QUERY_DOCS = [
      "text": "紫砂杯透气性好，泡茶不易走味。\n一般质量不错的紫砂杯，150-300就是不错的了。"},
     {"id": "vase", "title": "青瓷花瓶",
      "text": "青瓷花瓶釉色温润。\n一只青瓷花瓶高32厘米，口径12厘米。"},
+    {"id": "forum", "title": "绿萝养护论坛",
+     "text": "绿萝论坛是花友交流养护经验的地方。\n论坛网址为：http://www.lvluo-club.cn/，"
+             "每天更新养护问答。"},
 ]
 
 
@@ -185,3 +188,60 @@ def test_a_price_written_without_a_unit_answers_a_how_much_money_question(query_
     for sentence in ("一只青瓷花瓶高32厘米，口径12厘米。", "共有85名书记。", "种植了300亩。",
                      "2016年建成。", "增长了15%。"):
         assert not has_answer_type("number", sentence, q), sentence
+
+
+def test_a_how_much_question_about_an_address_wants_the_address_not_a_number(query_answerer):
+    """网址是多少 / 电话多少 ask for an identifier: a URL is the answer, and the lack of a
+    number must not turn it into 'the collection states no number'."""
+    from qa.evidence import has_answer_type
+    from qa.question import question_kind
+
+    ans = query_answerer.ask("绿萝论坛网址改成多少了")
+    assert ans.found and "http://www.lvluo-club.cn/" in ans.answer
+    check_contract(query_answerer, ans)
+    assert [question_kind(q) for q in ("客服电话是多少", "邮编是什么", "网站是什么时候建的",
+                                       "这个代码是什么意思", "有多少人")] == [
+        "code", "code", "time", "definition", "number"]
+    assert has_answer_type("code", "联系电话：0431-8888 6666。", "客服电话是多少")
+    assert has_answer_type("code", "型号为gt-i9300的手机", "型号是什么")
+    assert not has_answer_type("code", "这是一个很好的网站，共有85名会员。", "网址是多少")
+
+
+def test_the_passage_the_embedding_prefers_wins_a_tie_in_words():
+    """A short query's words can recur in a passage about something else that BM25 lifts to
+    the top; between sentences that share as much of the question, the one from the passage
+    the embedding finds closest is chosen, not the one with the higher fused rank."""
+    from qa.corpus import Passage
+    from qa.evidence import Matcher, score_sentences
+    from qa.question import analyze
+    from qa.search import Hit
+    from qa.sentences import split_sentences
+
+    def hit(pid: str, text: str, fused: float, cosine: float) -> Hit:
+        p = Passage(pid, pid, pid, "", 0, text, 0, len(text), 0, len(text), "simplified")
+        return Hit(p, fused, cosine, 0.0)
+
+    lifted = hit("lifted", "提前准备考试的人很多。", fused=0.9, cosine=0.1)
+    close = hit("close", "提前准备考试很重要。", fused=0.8, cosine=0.6)
+    matcher = Matcher({"提前": 1.0, "准备": 1.0, "考试": 1.0}, 3.0)
+    sentences = [s for h in (lifted, close) for s in split_sentences(h)]
+    ranked = score_sentences(analyze("考试要提前准备吗"), matcher, sentences, {}, 0.9, 0.6)
+    assert ranked[0].sentence.hit is close
+    # without cosines (BM25-only search) the fused score decides
+    bm25_only = [hit("lifted", lifted.passage.text, 0.9, 0.0), hit("close", close.passage.text,
+                                                                   0.8, 0.0)]
+    sentences = [s for h in bm25_only for s in split_sentences(h)]
+    ranked = score_sentences(analyze("考试要提前准备吗"), matcher, sentences, {}, 0.9, 0.0)
+    assert ranked[0].sentence.hit is bm25_only[0]
+
+
+def test_the_calibrated_decision_trusts_a_strong_best_passage_for_a_short_query():
+    """The shipped found/not-found model counts the best passage's cosine: the same weak word
+    match is more likely an answer under a close passage than under a distant one."""
+    from qa.evidence import load_found_model
+
+    model = load_found_model("embeddinggemma-300m")
+    weak = {"grams": 4, "coverage": 0.3, "beyond": 0.3, "cosine": 0.3, "typed": True,
+            "subject": 0.5}
+    scores = [model.score({**weak, "top_cosine": top}) for top in (0.2, 0.4, 0.6)]
+    assert scores == sorted(scores) and scores[-1] - scores[0] > 1.0
