@@ -1,9 +1,11 @@
 """Shared helpers for the benchmarks: cached benchmark indexes and cached query embeddings.
 
 Embedding is slow on CPU (1-3 passages/s), so every benchmark index is built once into
-``$QA_HOME/bench-index/<name>-<corpus hash>-<model fingerprint>`` (QA_HOME defaults to
-~/.cache/qa) and reused; it is rebuilt only when that folder has no manifest. Query embeddings
-are cached next to it, keyed by the same model fingerprint, so reruns only need numpy.
+``$QA_HOME/bench-index/<name>-<corpus hash>-<model fingerprint>-<ingest code hash>``
+(QA_HOME defaults to ~/.cache/qa) and reused; it is rebuilt only when that folder has no
+manifest, so a change to the ingest code gets a fresh index (vectors come from the cache).
+Query embeddings are cached next to it, keyed by the same model fingerprint, so reruns only
+need numpy.
 """
 
 from __future__ import annotations
@@ -47,8 +49,22 @@ def model_tag(embedder) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", fp.split(":")[-1])[:8] or "model"
 
 
+# The modules that turn a file into passages and tokens: an index built by other versions of
+# them is not reused (a stale index once hid a gold paragraph the current cleaning keeps).
+INGEST_CODE = ("readers.py", "documents.py", "clean.py", "boilerplate.py", "flags.py",
+               "corpus.py", "split.py", "text.py", "tokenize.py", "ocr.py")
+
+
+def ingest_code_hash() -> str:
+    h = hashlib.sha256()
+    for name in INGEST_CODE:
+        h.update((ROOT / "qa" / name).read_bytes())
+    return h.hexdigest()[:8]
+
+
 def index_dir(name: str, source: Path, embedder) -> Path:
-    return cache_root() / f"{name}-{source_hash(source)}-{model_tag(embedder)}"
+    return cache_root() / (f"{name}-{source_hash(source)}-{model_tag(embedder)}-"
+                           f"{ingest_code_hash()}")
 
 
 def ensure_index(name: str, source: Path, embedder, log=print) -> Path:

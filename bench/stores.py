@@ -2,8 +2,9 @@
 DRCD dev sets: hybrid MRR@10 (and R@1, BM25 and dense MRR@10), build time and search latency.
 
 Nothing is embedded. Passages and their vectors are read from the cached benchmark indexes
-($QA_HOME/bench-index/<set>-<corpus hash>-<model tag>, built by bench/retrieval.py through
-bench/common.py; either layout: store.sqlite or the older passages.jsonl + vectors.npy) and
+($QA_HOME/bench-index/<set>-<corpus hash>-<model tag>-<ingest code hash>, built by
+bench/retrieval.py through bench/common.py; either layout: store.sqlite or the older
+passages.jsonl + vectors.npy) and
 written into a fresh index of each store with those vectors; question vectors come from the
 query cache of bench/common.py. A question whose vector is not cached is skipped (and
 counted), so the embedding model is never loaded: cache them first with bench/retrieval.py.
