@@ -103,12 +103,10 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
             # a price is often written bare (150-300就够了): a number with no unit at all
             return unit == "元" and bool(_BARE_AMOUNT.search(folded))
         return bool(found)
-    if kind == "code":
-        own = {m.group(0) for m in _CODE_VALUE.finditer(question)}
-        return any(m.group(0) not in own for m in _CODE_VALUE.finditer(folded))
-    if kind == "time":
-        own = {m.group(0) for m in _TIME.finditer(question)}
-        return any(m.group(0) not in own for m in _TIME.finditer(folded))
+    if kind in ("code", "time"):
+        pattern = _CODE_VALUE if kind == "code" else _TIME
+        own = {m.group(0) for m in pattern.finditer(question)}
+        return any(m.group(0) not in own for m in pattern.finditer(folded))
     if kind in ("person", "place"):
         want = "nr" if kind == "person" else "ns"
         qwords = {w for w, _ in _posseg_flags(question)}
@@ -246,10 +244,10 @@ def feature_row(f: dict) -> dict[str, float]:
 
     lg (log of the question's content bigrams) lets the weights differ between a long
     annotator-style question, where a sentence that answers repeats most of it, and a short
-    search query, where the embedding carries more of the match. top (the best passage's
-    cosine) speaks for a short query whose answer shares no word with it (考公务员提前多久准备 /
-    一般来说，准备半年这样的比较理想), where the best-matching sentence's own passage may be a
-    word-overlap accident."""
+    search query, where the embedding carries more of the match. top (the cosine of the
+    passage ranked first) speaks for a short query whose answer shares no word with it
+    (考公务员提前多久准备 / 一般来说，准备半年这样的比较理想), where the best-matching
+    sentence's own passage may be a word-overlap accident."""
     lg = float(np.log1p(f.get("grams", 0)))
     t = f.get("typed")
     typed = 0.0 if t is None else (1.0 if t else -1.0)
