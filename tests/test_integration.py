@@ -72,6 +72,13 @@ def test_definition_answer_explains_the_term(real_answerer):
         assert c.text[c.start:c.end] == c.quote
 
 
+def test_list_question_gathers_every_item_with_hybrid_search(real_answerer):
+    ans = real_answerer.ask("靖宇县的五种帮扶模式分别是什么")
+    for label in ("以奖代投", "品牌引领", "龙头带动", "以强带弱", "兜底保障"):
+        assert label in ans.answer
+    assert len({c.passage_id for c in ans.citations}) >= 5
+
+
 def test_paraphrase_and_traditional_question(real_answerer):
     ans = real_answerer.ask("共青城市退出了幾個貧困村")
     assert ans.found and "2個" in ans.answer

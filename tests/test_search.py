@@ -11,7 +11,7 @@ from qa.embed import HashEmbedder, get_embedder
 from qa.errors import IndexStateError, InputError
 from qa.index import SearchIndex, open_index
 from qa.ingest import ingest, remove
-from qa.search import search
+from qa.search import FusionParams, fuse, search
 from qa.tokenize import ChineseTokenizer, mine_terms
 from tests.paths import CORPUS
 
@@ -74,6 +74,22 @@ def test_fusion_keeps_what_both_modes_agree_on(seed_index):
         bm25 = search(seed_index, q, 3, "bm25")[0].passage.id
         assert dense == bm25, q  # the premise: both modes agree on the best passage
         assert search(seed_index, q, 3)[0].passage.id == dense
+
+
+def test_a_far_candidate_does_not_change_the_order_of_the_two_best():
+    """A short search query: the embedding prefers passage 0 by 0.1, passage 1 repeats the
+    query's words more. Adding an unrelated candidate (cosine 0.02, a BM25-only match) must
+    not reverse them, as stretching the cosines over the candidates' range did."""
+    idf, df = np.array([6.0, 1.0]), np.array([2.0, 400.0])  # a rare word and a common one
+    params = FusionParams(bm25_min=0.03, bm25_max=0.2, rare_frac=0.45)
+
+    def order(dense, bm25):
+        return list(np.argsort(-fuse(np.array(dense), np.array(bm25), idf, df, 2000, params)))
+
+    assert order([0.58, 0.48], [15.0, 26.0])[0] == 0
+    assert order([0.58, 0.48, 0.02], [15.0, 26.0, 3.0])[0] == 0
+    # ... while words still decide between passages the embedding finds equally close
+    assert order([0.49, 0.48, 0.02], [15.0, 26.0, 3.0])[0] == 1
 
 
 def test_bad_mode_and_top_k(seed_index):
