@@ -19,6 +19,7 @@ SENT_END = re.compile(r"[。！？!?…]+[”’」』）)]*|\n+")
 _CLAUSE_END = re.compile(r"[；;]+[”’」』]*")
 LONG_SENTENCE = 160  # a sentence longer than this is cut at semicolons outside brackets
 ANAPHOR = re.compile(r"^.{0,6}?(他|她|其|该|这|此|它|上述|以上|这些|那些|同时|此外|另外|并且|而且)")
+_ASKS = re.compile(r"[？?][”’」』）)]*$")
 _OPEN, _CLOSE = "(（“「『《[", ")）”」』》]"
 
 
@@ -47,6 +48,12 @@ class Sentence:
     def refers_back(self) -> bool:
         """Opens with 他/该/其/此外…: it continues the sentence before it."""
         return self.clause or bool(ANAPHOR.match(self.text))
+
+    @property
+    def asks(self) -> bool:
+        """Ends with a question mark: a question in the text (an FAQ entry, 那么…呢？), answered
+        by what follows it, and the start of a new topic for a run of sentences."""
+        return bool(_ASKS.search(self.text))
 
     @property
     def is_heading(self) -> bool:

@@ -62,6 +62,8 @@ def single(ans: Answerer, ev: Evidence) -> Answer:
 
     q = ev.question
     chosen, labels, note = choose(ans, ev)
+    if len(chosen) > 1 and chosen[0].asks and not chosen[1].asks and not labels:
+        chosen = chosen[1:]  # the text's own question (an FAQ entry): its answer says it
     many = len({s.hit.passage.id for s in chosen}) > 2
     joiner = "\n" if (q.kind == "list" and many) or labels else ""
     out = compose(q, chosen, labels, ans.passages_of(ev.hits), list(q.warnings), joiner)
@@ -81,7 +83,9 @@ def _fact(ans: Answerer, ev: Evidence) -> list[Sentence]:
         nxt = _next_sentence(best.sentence)
         if nxt is not None and has_answer_type(ev.question.kind, nxt.folded,
                                                ev.question.folded):
-            return [*chosen, nxt] if nxt not in chosen else chosen
+            same = any(x.hit.passage.id == nxt.hit.passage.id and x.start == nxt.start
+                       for x in chosen)
+            return chosen if same else [*chosen, nxt]
         typed = [x for x in ev.ranked[1:6] if x.typed and x.coverage >= 0.8 * best.coverage]
         if typed:
             chosen = _window(ans, typed[0].sentence)
@@ -93,14 +97,28 @@ def _next_sentence(s: Sentence) -> Sentence | None:
     return sents[s.index + 1] if s.index + 1 < len(sents) else None
 
 
+def _answer_to(ans: Answerer, s: Sentence) -> Sentence | None:
+    """The sentence after a question in the text, in the next passage if need be."""
+    nxt = _next_sentence(s)
+    if nxt is None:
+        hit = ans.next_hit(s.hit)
+        first = split_sentences(hit)[:1] if hit is not None else []
+        nxt = first[0] if first else None
+    return None if nxt is None or nxt.asks else nxt
+
+
 def _window(ans: Answerer, s: Sentence) -> list[Sentence]:
     sents = split_sentences(s.hit)
     i = s.index
     out = [sents[i]] if i < len(sents) else [s]
     if out[0].refers_back and i > 0 and len(sents[i - 1].text) <= 120:
         out.insert(0, sents[i - 1])
-    if len(s.text) < SHORT and i + 1 < len(sents):
-        out.append(sents[i + 1])
+    if out[-1].asks:
+        reply = _answer_to(ans, out[-1])
+        out += [reply] if reply is not None else []
+    if len(out[-1].text) < SHORT:
+        nxt = _next_sentence(out[-1])
+        out += [nxt] if nxt is not None and not nxt.asks else []
     return out
 
 
@@ -112,9 +130,12 @@ def _run(ans: Answerer, ev: Evidence, best: Scored) -> list[Sentence]:
     out = _window(ans, sents[i] if i < len(sents) else best.sentence)
     used = sum(len(x.text) for x in out)
     own = ev.matcher.coverage(best.sentence.grams) if ev.matcher else 0.0
+    sents = split_sentences(out[-1].hit)  # the next passage's, when _window went on there
     j = out[-1].index + 1
     while j < len(sents) and used + len(sents[j].text) <= RUN_CHARS:
         x = sents[j]
+        if x.asks:  # the text asks its next question: a new topic
+            break
         relevant = ev.matcher is not None and own > 0 and \
             ev.matcher.coverage(x.grams) >= 0.5 * own
         parallel = len(x.text) > 4 and x.text[:2] in "".join(y.text for y in out)  # 在“地”方面
@@ -124,7 +145,7 @@ def _run(ans: Answerer, ev: Evidence, best: Scored) -> list[Sentence]:
         used += len(x.text)
         j += 1
     if j >= len(sents) and used < 80:  # the story goes on in the next passage
-        nxt = ans.next_hit(best.sentence.hit)
+        nxt = ans.next_hit(out[-1].hit)
         if nxt is not None:
             for x in split_sentences(nxt):
                 if not x.refers_back or used + len(x.text) > RUN_CHARS:
@@ -216,6 +237,8 @@ def _expand(ans: Answerer, s: Sentence, count: int | None = None) -> list[Senten
     items = 0
     budget = RUN_CHARS + 60 if not count else LIST_CHARS
     for x in following:
+        if x.asks:  # the text asks its next question: a new topic
+            break
         item = _starts_paragraph(x) or bool(_ENUM.match(x.text))
         if count and items >= count and item:
             break

@@ -245,3 +245,49 @@ def test_the_calibrated_decision_trusts_a_strong_best_passage_for_a_short_query(
             "subject": 0.5}
     scores = [model.score({**weak, "top_cosine": top}) for top in (0.2, 0.4, 0.6)]
     assert scores == sorted(scores) and scores[-1] - scores[0] > 1.0
+
+
+FAQ = [{"id": "faq", "title": "城乡居民医保政策问答",
+        "text": "一、哪些人可以参加城乡居民医保？\n"
+                "除职工医保应参保人员以外的城乡居民，包括农村居民、在校学生和未成年人。\n"
+                "二、个人缴费标准是多少？\n"
+                "2024年个人缴费标准为每人每年400元，财政补助每人每年不低于670元。\n"
+                "三、异地就医怎么备案？\n"
+                "参保人可通过国家医保服务平台或到参保地经办机构办理备案，备案后直接结算。\n"
+                "四、住院报销比例是多少？\n"
+                "一级医院报销85%，二级医院75%，三级医院60%。"},
+       {"id": "story", "title": "石门县的脱贫路",  # the question ends a passage
+        "text": "石门县地处武陵山区，过去交通闭塞，全县有贫困村122个，贫困人口8.6万人。"
+                "多年来，县里尝试过种茶、养猪、办小工厂，效果都不理想，很多年轻人外出打工，"
+                "村里只剩老人和孩子，土地大量撂荒，村集体几乎没有收入，群众对脱贫缺乏信心。"
+                "2015年以来，新一届县委班子深入调研，召开了上百场座谈会，听取村干部和贫困群众"
+                "的意见，反复比较了各种产业的市场前景和风险，最后下定决心，把全县的力量集中到"
+                "一件事情上。那么，石门县到底是靠什么走出贫困的呢？\n"
+                "靠的是柑橘产业。全县种植柑橘30万亩，组建柑橘专业合作社210家，带动1.2万贫困户"
+                "户均增收6000元。县里还举办柑橘文化节，打响了“石门柑橘”品牌，产品远销东南亚。"
+                "柑橘产业让外出打工的年轻人纷纷回乡创业，村里重新热闹起来。"}]
+
+
+@pytest.fixture(scope="module")
+def faq(tmp_path_factory):
+    return answerer_over(FAQ, tmp_path_factory.mktemp("faq"))
+
+
+@pytest.mark.parametrize("question, says, not_says", [
+    ("哪些人可以参加城乡居民医保", "在校学生", "缴费标准"),  # stops before the next question
+    ("异地就医怎么备案", "经办机构办理备案", "报销"),
+    ("个人缴费标准是多少", "400元", "备案"),
+])
+def test_a_question_in_the_text_is_answered_by_what_follows_it(faq, question, says, not_says):
+    ans = faq.ask(question)
+    assert ans.found and says in ans.answer
+    assert not_says not in ans.answer
+    assert "？" not in ans.answer  # the FAQ's own question is not quoted back as the answer
+    check_contract(faq, ans)
+
+
+def test_a_rhetorical_question_leads_to_its_answer(faq):
+    ans = faq.ask("石门县是靠什么走出贫困的")
+    assert "柑橘产业" in ans.answer and "30万亩" in ans.answer
+    assert len({c.passage_id for c in ans.citations}) == 1  # the reply's passage, not the
+    check_contract(faq, ans)  # question's
