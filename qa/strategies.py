@@ -13,6 +13,7 @@ All of them start from the same ranked sentences (qa.evidence.score_sentences):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from qa.evidence import Scored, has_answer_type
@@ -31,6 +32,8 @@ SHORT = 25  # a sentence this short is a fragment: its neighbour comes with it
 _DEFINES = re.compile(r"^[”」』\"]?[\u4e00-\u9fff]{0,4}?\s*(?:[(（][^)）]{0,20}[)）])?\s*"
                       r"(?:是指|是|即|指|就是|包括|主要包括|分别是|：|:|，?一是|，?具体为|"
                       r"，?具体是|的(?:内容|含义)是)")
+# 现况、程度、原因、年限“七清”: items listed, then named by the term in quotes
+_NAMES_LIST = re.compile(r"、[^、，。；]{1,12}[“「『\"]$")
 _ENUM = re.compile(r"^(?:一是|二是|三是|四是|五是|六是|其一|其二|第[一二三四五六七八九十]|"
                    r"[一二三四五六七八九十]+[、.．]|\d+[、.．)）]|[(（][一二三四五六七八九十\d]+[)）])")
 
@@ -165,14 +168,20 @@ def _term_subject(q: Question) -> str:
                  r"是啥|的含义|的意思|指的是|包括哪些|包括什么|有哪些内容|是怎么回事|是怎么个|"
                  r"怎么个|是个什么|是哪[一二三四五六七八九十两几些]|是怎么规定|怎么规定)", q.folded)
     if m:
-        term = re.sub(r"^(.{2,8}?)的", "", m.group(1)) if q.places else m.group(1)
+        term = m.group(1)
+        rest = re.sub(r"^(.{2,8}?)的", "", term)
+        # 梓潼的1+5模式, 靖宇建档立卡的七清: a place or a numbered term follows 的; 王处直的字
+        # asks for an attribute of the person, the phrase stays whole
+        if q.places or re.match(r"[\d一二三四五六七八九十两]", rest):
+            term = rest
         return term.strip("“”\"「」 ")
     return ""
 
 
 def _defining(ans: Answerer, term: str, hits) -> list[tuple[Sentence, int]]:
-    """(sentence, strength) for sentences that define or introduce `term`: the term followed
-    by 是/即/指/包括/：/一是 (strength 2), or a heading naming it (strength 1)."""
+    """(sentence, strength) for sentences that define or introduce `term`: items listed and
+    then named by it (strength 3), the term followed by 是/即/指/包括/：/一是 (2), or a heading
+    naming it (1)."""
     out = []
     for h in hits:
         for s in split_sentences(h):
@@ -180,7 +189,9 @@ def _defining(ans: Answerer, term: str, hits) -> list[tuple[Sentence, int]]:
             if not ats:
                 continue
             at = ats[0]
-            if any(_DEFINES.match(s.folded[a + len(term):]) for a in ats):
+            if any(_NAMES_LIST.search(s.folded[:a]) for a in ats):
+                out.append((s, 3))  # the sentence lists the items itself
+            elif any(_DEFINES.match(s.folded[a + len(term):]) for a in ats):
                 out.append((s, 2))
             elif s.is_heading or (len(s.text) <= 40 and at <= 10) or (
                     at > 0 and s.folded[at - 1] in "“「『\"" and re.search(
@@ -205,7 +216,8 @@ def _term(ans: Answerer, ev: Evidence) -> list[Sentence]:
 
     found.sort(key=lambda x: (-(about(x[0]) + 0.15 * x[1]), order[x[0].hit.passage.id],
                               x[0].start))
-    return _expand(ans, found[0][0], item_count(ev.question.folded))
+    best, strength = found[0]
+    return [best] if strength == 3 else _expand(ans, best, item_count(ev.question.folded))
 
 
 _HAN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
@@ -229,11 +241,15 @@ def _expand(ans: Answerer, s: Sentence, count: int | None = None) -> list[Senten
     used = len(s.text)
     following = split_sentences(s.hit)[s.index + 1:]
     hit = s.hit
-    for _ in range(3 if count else 1):
+    for _ in range(max(3, count) if count else 1):
         hit = ans.next_hit(hit)
         if hit is None:
             break
         following += split_sentences(hit)
+    if count and count >= 3:  # 哪两条: sentences opening with the subject's name are no list
+        parallel = _parallel_items(following, count)
+        if parallel:
+            return [s, *parallel]
     items = 0
     budget = RUN_CHARS + 60 if not count else LIST_CHARS
     for x in following:
@@ -252,6 +268,22 @@ def _expand(ans: Answerer, s: Sentence, count: int | None = None) -> list[Senten
         if not count and used >= RUN_CHARS:
             break
     return out
+
+
+def _parallel_items(following: list[Sentence], count: int) -> list[Sentence]:
+    """The items of 哪四个 when they open alike (强化“资金保障”… 强化“环境改善”…), each by
+    the sentence that names it, without the explanations between them; [] when no opening
+    repeats near the start."""
+    near = following[:40]
+    heads = Counter(x.text[:2] for x in near
+                    if len(x.text) > 4 and re.match(r"[\u4e00-\u9fff]{2}", x.text))
+    opening = [x.text[:2] for x in near[:3] if heads[x.text[:2]] >= 2]
+    if not opening:
+        return []
+    head = max(opening, key=lambda h: heads[h])
+    if 2 * heads[head] < count:
+        return []
+    return [x for x in near if x.text[:2] == head][:count]
 
 
 def _definitions_by_doc(ans: Answerer, ev: Evidence) -> dict[str, list[Sentence]]:

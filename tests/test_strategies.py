@@ -291,3 +291,36 @@ def test_a_rhetorical_question_leads_to_its_answer(faq):
     assert "柑橘产业" in ans.answer and "30万亩" in ans.answer
     assert len({c.passage_id for c in ans.citations}) == 1  # the reply's passage, not the
     check_contract(faq, ans)  # question's
+
+
+LISTS = [{"id": "qinghe", "title": "清河县精准扶贫工作",
+          "text": "清河县建档立卡严格坚持“六不评”原则，做到贫困人口现况、致贫原因、帮扶措施、"
+                  "包保单位、脱贫年限“五清”，确保户有卡、村有册、县有档案。\n"
+                  "清河县突出“三个强化”，突破脱贫难点。强化“资金保障”，解决“钱不足”问题。"
+                  "县里成立扶贫开发投资公司作为融资平台，在农业发展银行设立了专户。"
+                  "投入扶贫信贷担保资金500万元，向贫困户发放贷款1324笔。"
+                  "强化“技能培训”，解决“本领弱”问题。每年培训贫困劳动力3000人次，"
+                  "组织劳务输出1200人。强化“考核导向”，解决“动力少”问题。"
+                  "把脱贫成效作为干部考核的重要内容，考核结果与干部提拔任用挂钩。"
+                  "做好“基础设施”文章，新修村道120公里。"}]
+
+
+@pytest.fixture(scope="module")
+def lists(tmp_path_factory):
+    return answerer_over(LISTS, tmp_path_factory.mktemp("lists"))
+
+
+def test_items_listed_before_the_name_that_counts_them(lists):
+    ans = lists.ask("清河县建档立卡的五清是哪五清")
+    for item in ("现况", "致贫原因", "帮扶措施", "包保单位", "脱贫年限"):
+        assert item in ans.answer
+    assert "三个强化" not in ans.answer
+    check_contract(lists, ans)
+
+
+def test_items_that_open_alike_are_named_without_their_explanations(lists):
+    ans = lists.ask("清河县的“三个强化”是哪三个")
+    for item in ("资金保障", "技能培训", "考核导向"):
+        assert item in ans.answer
+    assert "1324笔" not in ans.answer and "基础设施" not in ans.answer
+    check_contract(lists, ans)
