@@ -133,7 +133,8 @@ def _run(ans: Answerer, ev: Evidence, best: Scored) -> list[Sentence]:
     out = _window(ans, sents[i] if i < len(sents) else best.sentence)
     used = sum(len(x.text) for x in out)
     own = ev.matcher.coverage(best.sentence.grams) if ev.matcher else 0.0
-    sents = split_sentences(out[-1].hit)  # the next passage's, when _window went on there
+    if out[-1].hit is not best.sentence.hit:  # _window went on into the next passage
+        sents = split_sentences(out[-1].hit)
     j = out[-1].index + 1
     while j < len(sents) and used + len(sents[j].text) <= RUN_CHARS:
         x = sents[j]
