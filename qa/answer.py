@@ -19,6 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
+from qa import constraints as cons
+from qa.abbrev import full_forms
 from qa.corpus import main_places
 from qa.evidence import (
     FoundModel,
@@ -27,6 +31,7 @@ from qa.evidence import (
     context_grams,
     has_answer_type,
     load_found_model,
+    load_sentence_ranker,
     score_sentences,
 )
 from qa.index import SearchIndex, match_text
@@ -37,9 +42,10 @@ from qa.question import (
     clean_question,
     fold,
     question_kind,
+    split_names,
 )
 from qa.question import term_in as _term_in
-from qa.search import Hit, search
+from qa.search import Hit, query_vector, search
 from qa.sentences import SENT_END, Sentence, split_sentences
 from qa.text import detect_script, normalize_query, to_simplified
 
@@ -105,6 +111,15 @@ class Evidence:
     matcher: Matcher | None = None
     subject: float = 1.0  # share of the question's subject in the best sentence + context
     absent: bool = False  # the topic is there, the asked number or date is not
+    # the closest sentence fails a constraint of the question (another year, place, kind of
+    # quantity) and none that meets them answers: what it fails, and the sentence
+    unmet: list[cons.Unmet] = field(default_factory=list)
+    closest: Scored | None = None
+    names_missing: float = 0.0  # idf share of the question's names its document lacks
+    names_missing_passage: float = 0.0  # ... that the best sentence's passage lacks
+    numbers_missing: float = 0.0  # share of the question's numbers the passage lacks
+    name_rival: float = 0.0  # 1: a name the passage lacks, and the sentence has another
+    predicate: float = 1.0  # share of the words next to the question word in the sentence
 
     @property
     def found(self) -> bool:
@@ -118,7 +133,20 @@ class Evidence:
                 "max_beyond": max((x.beyond for x in self.ranked), default=0.0),
                 "grams": len(self.matcher.weights) if self.matcher else 0,
                 "subject": self.subject, "absent": self.absent,
+                "unmet": bool(best is not None and best.unmet),
+                "names_missing": self.names_missing,
+                "names_missing_passage": self.names_missing_passage,
+                "numbers_missing": self.numbers_missing,
+                "name_rival": self.name_rival,
+                "predicate": self.predicate,
+                "rank_score": best.score if best else 0.0,
+                "rank_margin": (best.score - max((x.score for x in self.ranked[1:10]),
+                                                 default=best.score)) if best else 0.0,
+                "sentence_margin": ((best.cosine or 0.0) - float(np.mean(
+                    [x.cosine or 0.0 for x in self.ranked[:10]]))) if best else 0.0,
                 "cosine": best.sentence.hit.dense if best else 0.0,
+                "sentence_cosine": (best.cosine or 0.0) if best else 0.0,
+                "max_sentence_cosine": max((x.cosine or 0.0 for x in self.ranked), default=0.0),
                 "typed": None if best is None else best.typed,
                 "top_cosine": self.hits[0].dense if self.hits else 0.0,
                 "confidence": self.confidence}
@@ -133,11 +161,17 @@ class Answerer:
         topic but does not answer (see README); the default finds more."""
         self.index = index
         self.found_model = found or load_found_model(index.embedder.name)
+        self.ranker = load_sentence_ranker(index.embedder.name)
         if strict:
             self.found_model = self.found_model.strict()
         self._labels: dict[str, str] = {}
         self._contexts: dict[str, set[str]] = {}
         self._doc_text: dict[str, str] = {}
+        self._frames: dict[str, cons.DocFrames] = {}
+        self._generation = -1
+        from qa.sentvec import SentenceVectors
+
+        self.sentence_vectors = SentenceVectors(index.embedder)
 
     # ------------------------------------------------------------------ public
     def ask(self, question: str, top_k: int = 8, mode: str = "hybrid",
@@ -150,6 +184,12 @@ class Answerer:
         if q.parts is not None:
             return strategies.parts(self, q, top_k, mode, exclude_docs)
         ev = self.gather(q, top_k, mode, exclude_docs)
+        names = [x.core for h in ev.hits for x in self.frames(h.passage.doc_id).places
+                 if x.level]
+        pair = split_names(q.text, names)
+        if pair is not None:  # two places of the collection asked at once (湖州和于都…分别)
+            q.parts = pair
+            return strategies.parts(self, q, top_k, mode, exclude_docs)
         out = strategies.single(self, ev) if ev.found else self.not_found(ev)
         out.evidence = ev.summary()  # for calibration (bench/answers.py); not serialised
         return out
@@ -157,7 +197,11 @@ class Answerer:
     # ------------------------------------------------------------------ evidence
     def gather(self, q: Question, top_k: int, mode: str = "hybrid",
                exclude_docs: frozenset[str] = frozenset()) -> Evidence:
-        hits = search(self.index, q.text, top_k=top_k, mode=mode, exclude_docs=exclude_docs)
+        self._check_generation()
+        text = q.search or q.text
+        qvec = query_vector(self.index, text) if mode != "bm25" and len(self.index) else None
+        hits = search(self.index, text, top_k=top_k, mode=mode, exclude_docs=exclude_docs,
+                      qvec=qvec)
         if q.kind == "list":
             hits = self.gather_items(hits, top_k)
         ev = Evidence(q, hits, [], [])
@@ -173,21 +217,36 @@ class Answerer:
             tok.known if tok is not None else None)
         sentences = [s for h in ev.support for s in split_sentences(h)]
         contexts = {h.passage.id: self.context(h) for h in ev.support}
+        cosines = self._sentence_cosines(qvec, sentences)
         ev.ranked = score_sentences(q, matcher, sentences, contexts, hits[0].score,
-                                     max(h.dense for h in hits))
+                                     max(h.dense for h in hits), cosines)
+        if self.ranker is not None and cosines is not None:
+            ev.ranked = self.ranker.rescore(ev.ranked)
         if not ev.ranked:
             ev.reason = "the retrieved passages hold no sentence"
             return ev
+        known = [x for h in hits for x in self.frames(h.passage.doc_id).places]
+        wanted = cons.with_known_places(cons.of_question(q), q.folded, known)
+        if wanted:
+            self._constrain(ev, wanted)
         best = ev.ranked[0]
-        from qa.grams import bigrams
-
-        subject = bigrams(q.subject)
-        if subject:
-            w = self.index.grams.idf(subject)
-            seen = best.sentence.grams | self.context(best.sentence.hit)
-            ev.subject = sum(v for g, v in w.items() if g in seen) / max(sum(w.values()), 1e-9)
-        summary = ev.summary()
-        ev.confidence = self.found_model.score(summary) - self.found_model.threshold
+        ev.subject = self._subject_share(q, best)
+        ev.names_missing = self._names_missing(q, best)
+        ev.names_missing_passage = self._names_missing(q, best, passage=True)
+        ev.numbers_missing = _numbers_missing(q, best)
+        ev.name_rival = _name_rival(q, best)
+        ev.predicate = best.predicate
+        ev.confidence = self.found_model.score(ev.summary()) - self.found_model.threshold
+        closest = ev.closest
+        if closest is not None and (best.unmet or ev.confidence < 0):
+            # nothing that meets the question's constraints answers: when the closest
+            # sentence would have answered but for them, say what it is about instead
+            probe = Evidence(q, hits, ev.support, [closest], matcher=matcher)
+            probe.subject = self._subject_share(q, closest)
+            if self.found_model.score(probe.summary()) >= self.found_model.threshold:
+                ev.unmet = closest.unmet
+                ev.reason = cons.describe(closest.unmet)
+                return ev
         if ev.confidence < 0:
             ev.reason = (f"best sentence matches too weakly (terms {best.coverage:.2f}, "
                          f"cosine {best.sentence.hit.dense:.2f}, score {ev.confidence:+.2f})")
@@ -195,6 +254,99 @@ class Answerer:
             ev.reason = "the sentences about the question state no number"
             ev.absent = True
         return ev
+
+    def _names_missing(self, q: Question, best: Scored, passage: bool = False) -> float:
+        """The idf-weighted share of the question's names (people, places, organisations,
+        works, Latin and quoted terms) that the best sentence's document (or with `passage`,
+        its passage) does not mention: a question about 香港科技大学法学院 answered from the
+        article on 华南理工大学."""
+        names = q.names
+        if not names:
+            return 0.0
+        p = best.sentence.hit.passage
+        own = match_text(p) if passage else self.doc_text(p.doc_id)
+        doc = own + fold(p.context or p.title)
+        n = max(len(self.index), 1)
+        df = self.index.term_df(names)
+        weight = {t: float(np.log(1 + n / (df.get(t, 0) + 1))) for t in names}
+        missing = sum(w for t, w in weight.items() if not _mentioned(t, "", doc))
+        return missing / max(sum(weight.values()), 1e-9)
+
+    def _subject_share(self, q: Question, best: Scored) -> float:
+        """Share of the question's subject (idf-weighted bigrams) in a sentence + context."""
+        from qa.grams import bigrams
+
+        subject = bigrams(q.subject)
+        if not subject:
+            return 1.0
+        w = self.index.grams.idf(subject)
+        seen = best.sentence.grams | self.context(best.sentence.hit)
+        return sum(v for g, v in w.items() if g in seen) / max(sum(w.values()), 1e-9)
+
+    def _sentence_cosines(self, qvec, sentences: list[Sentence]) -> list[float] | None:
+        if qvec is None or not sentences:
+            return None
+        from qa.sentvec import sentence_text
+
+        texts = [sentence_text(s.hit.passage, s.text) for s in sentences]
+        return self.sentence_vectors.cosines(qvec, texts).tolist()
+
+    def _constrain(self, ev: Evidence, wanted: cons.Constraints, depth: int = 30) -> None:
+        """Check the best sentences against the question's constraints: those that meet them
+        (or about which the text says nothing) come first; the best that fails is kept as
+        `closest` for a partial answer. Passages with no sentence that meets them no longer
+        support the answer."""
+        checked = ev.ranked[:depth]
+        for x in checked:
+            x.unmet = self._unmet(wanted, x)
+        met = [x for x in checked if not x.unmet]
+        failed = [x for x in checked if x.unmet]
+        if failed and (not met or failed[0].score > met[0].score):
+            ev.closest = failed[0]
+        ev.ranked = met + failed + ev.ranked[depth:]
+        if met:
+            keep = {x.sentence.hit.passage.id for x in met}
+            ev.support = [h for h in ev.support if h.passage.id in keep] or ev.support
+
+    def _unmet(self, wanted: cons.Constraints, x: Scored) -> list[cons.Unmet]:
+        """What the sentence fails; a sentence that names the topic but not the value (the
+        answer type) is judged with the sentence after it, which the answer would quote."""
+        s = x.sentence
+        p = s.hit.passage
+        text = p.text
+        para = text.rfind("\n", 0, s.start) + 1
+        folded = s.folded
+        if x.typed is False:
+            from qa.strategies import next_sentence
+
+            nxt = next_sentence(s)
+            if nxt is not None:
+                folded += nxt.folded
+        frames = self.frames(p.doc_id)
+        return cons.check(wanted, folded, fold(text[para:s.start]),
+                          frames.at(p.position, s.start), frames.doc_year,
+                          self.doc_text(p.doc_id), match_text(p))
+
+    def frames(self, doc_id: str) -> cons.DocFrames:
+        """The document's time and place frames (title, date, headings), cached."""
+        if doc_id not in self._frames:
+            rec = self.index.document(doc_id)
+            texts = [p.text for p in self.index.doc_passages(doc_id)]
+            first = self.index.doc_passages(doc_id)[:1]
+            context = first[0].context if first else ""
+            self._frames[doc_id] = cons.document_frames(
+                rec.title if rec else "", rec.date if rec else "", context, texts)
+        return self._frames[doc_id]
+
+    def _check_generation(self) -> None:
+        """Caches of documents are dropped when the collection changed."""
+        gen = getattr(self.index.store, "generation", 0)
+        if gen != self._generation:
+            self._frames.clear()
+            self._labels.clear()
+            self._contexts.clear()
+            self._doc_text.clear()
+            self._generation = gen
 
     def _value_absent(self, q: Question, ev: Evidence) -> bool:
         """A question for a quantity (多少户) or a year (哪一年) whose best sentence says nearly
@@ -225,19 +377,20 @@ class Answerer:
         """
         stats = self.index.grams
         # a long name counts as mentioned when its head is (云冈石窟 ~ 云冈)
+        # years are constraints of the answer (qa.constraints), checked sentence by sentence
         required = {t: k for t, k in q.hard.items()
-                    if k not in ("ns", "person", "name")
-                    or not stats.may_contain(t[:2] if len(t) >= 4 else t)}
+                    if k != "year" and (k not in ("ns", "person", "name")
+                                        or not stats.may_contain(t[:2] if len(t) >= 4 else t))}
         if not required:
             return hits, ""
         unmatched = set(required)
         support = []
         for h in hits:
             text = match_text(h.passage) + "\n" + normalize_query(h.passage.context).lower()
-            missing = [t for t, k in required.items() if not _term_in(t, text, k)]
+            missing = [t for t, k in required.items() if not _mentioned(t, k, text)]
             if missing:
                 doc = self.doc_text(h.passage.doc_id)
-                missing = [t for t in missing if not (_term_in(t, doc, required[t])
+                missing = [t for t in missing if not (_mentioned(t, required[t], doc)
                                                       or _near_latin(t, required[t], doc))]
             unmatched &= set(missing)
             if not missing:
@@ -314,6 +467,14 @@ class Answerer:
         best = ev.ranked[0] if ev.ranked else None
         passages = self.passages_of(ev.hits)
         notes = [*q.warnings, *(warnings or []), ev.reason]
+        if ev.closest is not None and ev.unmet:
+            # the collection has it for another year, place or kind of figure: say so first
+            text = cons.describe(ev.unmet) + "。最接近的内容："
+            ans = compose(q, [ev.closest.sentence], [], passages, notes)
+            ans.found, ans.partial = False, True
+            ans.answer = text + ans.answer
+            ans.segments.insert(0, {"label": "", "text": text, "n": None})
+            return ans
         if best is not None and ev.absent:
             # the topic is there, the asked value is not: say so, and cite what is said
             text = (f"资料中没有找到“{subject}”所问的数字。" if subject
@@ -370,6 +531,42 @@ def compose(q: Question, chosen: list[Sentence], labels: list[str], passages: li
 def _neighbours(s: Sentence) -> list[Sentence]:
     sents = split_sentences(s.hit)
     return [sents[i] for i in (s.index - 1, s.index + 1) if 0 <= i < len(sents)]
+
+
+_QUESTION_NUMBER = re.compile(r"第?\d+(?:\.\d+)?[^\d\s年月日]?"
+                              r"|第[一二三四五六七八九十百]+[届次期代版条号章]")
+
+
+def _numbers_missing(q: Question, best: Scored) -> float:
+    """The share of the question's numbers other than years (第3届, 3号线, 2.0版) that the
+    best sentence's passage does not contain."""
+    nums = [m.group(0) for m in _QUESTION_NUMBER.finditer(q.folded)
+            if not re.fullmatch(r"\d{4}.?", m.group(0))]
+    if not nums:
+        return 0.0
+    text = match_text(best.sentence.hit.passage)
+    return sum(n not in text for n in nums) / len(nums)
+
+
+def _name_rival(q: Question, best: Scored) -> float:
+    """1.0 when a name of the question (a person, place, organisation) is missing from the
+    best sentence's passage and the sentence names another of the same kind in its place:
+    普林斯顿大学 asked, 香港中文大学 stated."""
+    from qa.question import NAME_TAGS, _posseg
+
+    p = best.sentence.hit.passage
+    text = match_text(p) + fold(p.context or p.title)
+    tags = {f for w, f in _posseg(q.folded)
+            if len(w) >= 2 and f in NAME_TAGS and w not in text}
+    if not tags:
+        return 0.0
+    return float(any(f in tags and len(w) >= 2 and w not in q.folded
+                     for w, f in _posseg(best.sentence.folded)))
+
+
+def _mentioned(term: str, kind: str, folded_text: str) -> bool:
+    """The term, or for an abbreviation (GDP) one of its full forms, is in the text."""
+    return _term_in(term, folded_text, kind) or any(f in folded_text for f in full_forms(term))
 
 
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.+\-]*[a-z0-9]")

@@ -100,6 +100,9 @@ _tags = re.compile(r"^(TAG|Tag|tag|标签|標籤|关键词|關鍵詞|关键字|�
 _date_only = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
                         r"(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*([(（](星期|周|週)[一二三四五六日天][)）])?$")
 _issue = re.compile(r"\d{4}\s*年\s*第?\s*\d+\s*期$")
+# the date an official document is signed with (2024年3月8日 on its own line) is content: it
+# answers 哪天印发的; a site's time stamp (2024-03-15 10:23, …(星期五)) is page chrome
+_signed_date = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _source = re.compile(r"(来源|來源|出处|出處)\s*[:：]")
 _byline = _any("记者", "記者", "编辑", "編輯", "作者", "通讯员", "通訊員")
 _caption = re.compile(r"[\u4e00-\u9fff]{1,4}\s*(摄|攝)\s*[)）]?$|^(图为|圖為|图片来源|圖片來源)"
@@ -142,7 +145,9 @@ def classify_line(line: str, title: str = "") -> str:
         return "download"
     if n <= 80 and (_share(s) or _promo(s)) and _prompt(s) and not _caption.search(s):
         return "share"
-    if _date_only.match(s) or (_issue.search(s) and n <= 30):
+    if _date_only.match(s) and not _signed_date.fullmatch(s):
+        return "meta"
+    if _issue.search(s) and n <= 30:
         return "meta"
     if n <= 60 and _source.search(s) and not _has_sentence_punct(s):
         return "meta"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import numpy as np
 from qa.grams import BigramStats, bigrams
 from qa.question import Question, fold
 from qa.sentences import Sentence
+from qa.trees import TreeEnsemble
 
 # Interrogatives and particles: the form of a question, not its content.
 _QWORDS = re.compile(
@@ -38,7 +39,11 @@ _DYNASTY = "夏商周秦汉晋隋唐宋元明清"
 _TIME = re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[一二三四五六七八九十]+世纪|"
                    r"\d+\s*世纪|\d+\s*年代|[春夏秋冬]季|[初中末]期|时期|时代|年间|年代|当年|"
                    rf"[{_DYNASTY}][代朝]|朝代|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]|"
-                   r"[一二三四五六七八九十两\d]+\s*个?\s*(?:年|月|天|周|小时|钟头|分钟|秒)")
+                   r"[一二三四五六七八九十百千两\d]+\s*个?\s*(?:年|月|天|周|小时|钟头|分钟|秒)")
+# 哪天 / 几月几日 asks for a day, not a year
+_ASKS_DAY = re.compile(r"哪一?天|哪一?日|几号|几月几[日号]|什么日期|具体日期|哪个日子")
+_DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+                  r"|[一二三四五六七八九十]+月[一二三四五六七八九十]+[日号]")
 
 
 @lru_cache(maxsize=8192)
@@ -103,6 +108,8 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
             # a price is often written bare (150-300就够了): a number with no unit at all
             return unit == "元" and bool(_BARE_AMOUNT.search(folded))
         return bool(found)
+    if kind == "time" and _ASKS_DAY.search(question):
+        return bool(_DAY.search(folded))
     if kind in ("code", "time"):
         pattern = _CODE_VALUE if kind == "code" else _TIME
         own = {m.group(0) for m in pattern.finditer(question)}
@@ -122,6 +129,21 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
 # Single characters that end a run of one-character words (function words).
 _FUNCTION_CHARS = set("的了是在和与及或等也都而被把将从向对为以于之其这那有要用让使给由到就又还并且"
                       "但却很更最已会能可不没着过个们吗呢吧啊")
+
+
+_ASK_WORD = re.compile(r"什么|多少|几|哪|谁|何|怎|如何|为什么|是否|吗")
+
+
+def predicate_bigrams(folded_question: str, subject: str, width: int = 4) -> set[str]:
+    """Bigrams of the words next to the question word (主打 in 战国史模式主打哪两个模式,
+    发售 in 原计划在日本用什么名字发售), less the subject's: what the answer sentence must say
+    about its subject, beside the value it gives."""
+    out: set[str] = set()
+    for m in _ASK_WORD.finditer(folded_question):
+        before = folded_question[max(0, m.start() - width):m.start()]
+        after = folded_question[m.end():m.end() + width]
+        out |= bigrams(_QWORDS.sub(" ", before)) | bigrams(_QWORDS.sub(" ", after))
+    return out - bigrams(subject)
 
 
 def content_bigrams(folded: str, words, known=None) -> set[str]:
@@ -153,17 +175,29 @@ class Matcher:
 
     weights: dict[str, float]
     total: float
+    predicate: dict[str, float] = field(default_factory=dict)  # see predicate_bigrams
 
     @classmethod
     def for_question(cls, question: Question, stats: BigramStats, words=None,
                      known=None) -> Matcher:
         """`words`: a segmenter (text -> words); bigrams then stay inside words, so 快生 from
         加快生果 (a pair no text contains, hence of high idf) does not dilute the match."""
-        core = _QWORDS.sub(" ", question.folded)
+        from qa.abbrev import spelt_out
+
+        core = _QWORDS.sub(" ", spelt_out(question.folded, stats.may_contain))
         grams = content_bigrams(core, words, known) if words is not None else bigrams(core)
         grams = grams or bigrams(core) or bigrams(question.folded)
         weights = stats.idf(grams)
-        return cls(weights, sum(weights.values()))
+        pred = predicate_bigrams(question.folded, question.subject)
+        return cls(weights, sum(weights.values()), stats.idf(pred) if pred else {})
+
+    def predicate_coverage(self, grams: set[str]) -> float:
+        """Share of the words next to the question word that the sentence says (1 when the
+        question has none)."""
+        total = sum(self.predicate.values())
+        if total <= 0:
+            return 1.0
+        return sum(w for g, w in self.predicate.items() if g in grams) / total
 
     def coverage(self, grams: set[str], context: set[str] | frozenset[str] = frozenset()
                  ) -> float:
@@ -191,6 +225,9 @@ class Scored:
     typed: bool | None
     prior: float  # the passage's cosine relative to the best retrieved one
     score: float = 0.0
+    cosine: float | None = None  # the sentence's own cosine with the question (qa.sentvec)
+    unmet: list = field(default_factory=list)  # constraints it fails (qa.constraints.Unmet)
+    predicate: float = 1.0  # Matcher.predicate_coverage of the sentence
 
 
 # Selection weights, chosen on the even half of CMRC + DRCD (+ DuReader for W_PRIOR: mean
@@ -198,11 +235,13 @@ class Scored:
 W_PRIOR = 1.0
 W_TYPE = 0.12
 W_OWN = 0.15
+W_SENT = 0.0  # the sentence's own cosine, relative to the best sentence's
 
 
 def score_sentences(question: Question, matcher: Matcher, sentences: list[Sentence],
                     contexts: dict[str, set[str]], top_score: float,
-                    top_dense: float = 0.0) -> list[Scored]:
+                    top_dense: float = 0.0, cosines: list[float] | None = None
+                    ) -> list[Scored]:
     """Every sentence scored for how well it answers; best first.
 
     The prior is the passage's cosine relative to the best one (`top_dense`), not its fused
@@ -210,7 +249,8 @@ def score_sentences(question: Question, matcher: Matcher, sentences: list[Senten
     finds unrelated (BM25 lifted it) should not beat the top passage's answer. Without
     cosines (BM25-only search) the fused score stands in."""
     out = []
-    for s in sentences:
+    top_cos = max(cosines) if cosines else 0.0
+    for i, s in enumerate(sentences):
         ctx = contexts.get(s.hit.passage.id, set())
         cov = matcher.coverage(s.grams, ctx)
         own = matcher.coverage(s.grams)
@@ -223,9 +263,66 @@ def score_sentences(question: Question, matcher: Matcher, sentences: list[Senten
             prior = max(s.hit.score, 0.0) / top_score if top_score > 0 else 0.0
         score = cov + W_OWN * own + W_PRIOR * prior + (W_TYPE if typed else 0.0) \
             - (W_TYPE if typed is False else 0.0)
-        out.append(Scored(s, cov, own, beyond, typed, prior, score))
+        cos = cosines[i] if cosines else None
+        if cos is not None and top_cos > 0:
+            score += W_SENT * max(cos, 0.0) / top_cos
+        out.append(Scored(s, cov, own, beyond, typed, prior, score, cos,
+                          predicate=matcher.predicate_coverage(s.grams)))
     out.sort(key=lambda x: -x.score)
     return out
+
+
+# ---------------------------------------------------------------- a learned sentence ranking
+SENTENCE_FEATURES = ("coverage", "own", "beyond", "prior", "typed+", "typed-", "cos", "cos_rel",
+                     "cos_gap", "dense", "rank_inv", "first", "log_len", "refers_back", "asks",
+                     "predicate", "prev_cos", "prev_cov")
+
+
+def sentence_features(cands: list[Scored]) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per candidate; cosines relative to the best candidate's
+    (a question's cosines shift together, so the ranking reads differences). prev_*: the
+    sentence before in the passage, which a sentence continuing it (每个周期分红260万元 after
+    the sentence naming the project) answers with."""
+    coss = [x.cosine if x.cosine is not None else x.sentence.hit.dense for x in cands]
+    top = max(coss, default=0.0)
+    at = {(x.sentence.hit.passage.id, x.sentence.index): (c, x.coverage)
+          for x, c in zip(cands, coss, strict=True)}
+    rows = []
+    for x, c in zip(cands, coss, strict=True):
+        s = x.sentence
+        prev_cos, prev_cov = at.get((s.hit.passage.id, s.index - 1), (0.0, 0.0))
+        rows.append([x.coverage, x.own, x.beyond, x.prior, float(x.typed is True),
+                     float(x.typed is False), c, c / top if top > 0 else 0.0, top - c,
+                     s.hit.dense, 1.0 / max(s.hit.rank, 1), float(s.index == 0),
+                     float(np.log1p(len(s.text))), float(s.refers_back), float(s.asks),
+                     x.predicate, prev_cos, prev_cov])
+    return np.array(rows, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES))
+
+
+@dataclass(frozen=True)
+class SentenceRanker:
+    """score = weights · SENTENCE_FEATURES, fitted by bench/rank_sentences.py on the even
+    half of the public sets and the policy development set."""
+
+    weights: dict[str, float]
+
+    def rescore(self, cands: list[Scored]) -> list[Scored]:
+        if not cands:
+            return cands
+        w = np.array([self.weights.get(k, 0.0) for k in SENTENCE_FEATURES])
+        for x, score in zip(cands, sentence_features(cands) @ w, strict=True):
+            x.score = float(score)
+        return sorted(cands, key=lambda x: -x.score)
+
+
+def load_sentence_ranker(model_name: str, path: Path | None = None) -> SentenceRanker | None:
+    """The fitted ranking for this embedding model; None (the hand-set score) otherwise."""
+    try:
+        table = json.loads((path or CALIBRATION).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    weights = (table.get(model_name) or {}).get("sentence_weights")
+    return SentenceRanker(dict(weights)) if isinstance(weights, dict) else None
 
 
 def context_grams(text: str) -> set[str]:
@@ -234,8 +331,9 @@ def context_grams(text: str) -> set[str]:
 
 # ---------------------------------------------------------------- found or not
 FEATURES = ("coverage", "beyond", "cosine", "typed", "lg", "cov*lg", "bey*lg", "cos*lg",
-            "subject", "sub*lg", "top", "top*lg")
-LEXICAL = ("coverage", "beyond", "typed", "lg", "cov*lg", "bey*lg", "subject", "sub*lg")
+            "subject", "sub*lg", "top", "top*lg", "scos", "scos*lg", "smax", "nmiss", "nmiss_p",
+            "qnum", "rscore", "rmargin", "smargin", "rival", "pred")
+LEXICAL = ("coverage", "beyond", "typed", "lg", "cov*lg", "bey*lg", "subject", "sub*lg", "nmiss")
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
@@ -254,9 +352,16 @@ def feature_row(f: dict) -> dict[str, float]:
     cov, bey, cos = f.get("coverage", 0.0), f.get("beyond", 0.0), f.get("cosine", 0.0)
     sub = f.get("subject", 1.0)
     top = f.get("top_cosine", cos)
+    scos = f.get("sentence_cosine") or cos  # the best sentence's own cosine (qa.sentvec)
+    smax = f.get("max_sentence_cosine") or scos
     return {"coverage": cov, "beyond": bey, "cosine": cos, "typed": typed, "lg": lg,
             "cov*lg": cov * lg, "bey*lg": bey * lg, "cos*lg": cos * lg, "subject": sub,
-            "sub*lg": sub * lg, "top": top, "top*lg": top * lg}
+            "sub*lg": sub * lg, "top": top, "top*lg": top * lg, "scos": scos,
+            "scos*lg": scos * lg, "smax": smax, "nmiss": f.get("names_missing", 0.0),
+            "nmiss_p": f.get("names_missing_passage", 0.0), "qnum": f.get("numbers_missing", 0.0),
+            "rscore": f.get("rank_score", 0.0), "rmargin": f.get("rank_margin", 0.0),
+            "smargin": f.get("sentence_margin", 0.0), "rival": f.get("name_rival", 0.0),
+            "pred": f.get("predicate", 1.0)}
 
 
 @dataclass(frozen=True)
@@ -271,9 +376,12 @@ class FoundModel:
     threshold: float
     note: str = ""
     strict_threshold: float | None = None  # rejects more on-topic text, finds a little less
+    trees: TreeEnsemble | None = None  # boosted trees instead of the linear weights
 
     def score(self, summary: dict) -> float:
         row = feature_row(summary)
+        if self.trees is not None:
+            return self.trees.score(row)
         return float(sum(w * row[k] for k, w in self.weights.items()) + self.bias)
 
     def found(self, summary: dict) -> bool:
@@ -284,7 +392,7 @@ class FoundModel:
         if self.strict_threshold is None:
             return self
         return FoundModel(self.weights, self.bias, self.strict_threshold, self.note + " (strict)",
-                          self.strict_threshold)
+                          self.strict_threshold, self.trees)
 
 
 # Used when nothing is calibrated for the embedding model (a model whose cosine scale is
@@ -303,5 +411,7 @@ def load_found_model(model_name: str, path: Path = CALIBRATION) -> FoundModel:
     if not isinstance(entry, dict):
         return LEXICAL_FALLBACK
     strict = entry.get("strict_threshold")
-    return FoundModel(dict(entry["weights"]), float(entry["bias"]), float(entry["threshold"]),
-                      entry.get("note", ""), None if strict is None else float(strict))
+    trees = TreeEnsemble.from_dict(entry["trees"]) if entry.get("trees") else None
+    return FoundModel(dict(entry.get("weights", {})), float(entry.get("bias", 0.0)),
+                      float(entry["threshold"]), entry.get("note", ""),
+                      None if strict is None else float(strict), trees)

@@ -34,10 +34,23 @@ _COMMON_FORMS = {"宇宙", "进展", "形式", "履行", "启发", "义务", "�
 SPUN_MIN_PAIRS = 3  # distinct distinctive pairs
 SPUN_MIN_DENSITY = 1.0  # spun words per 1,000 characters
 
-# A run of '*' touching a Chinese character (*策, 白沙村*委), or of two or more not inside a
-# formula (**5个工作分队); 5*3 is arithmetic.
-_CENSORED = re.compile(r"[\u4e00-\u9fff]?\*+[\u4e00-\u9fff]|[\u4e00-\u9fff]\*+"
-                       r"|(?<![0-9A-Za-z])\*{2,}[0-9A-Za-z]?")
+# A mask stands for removed characters inside a word: one '*' between two Chinese characters
+# (落实*策, 白沙村*委), or a run of two or more touching a letter, digit or Chinese character
+# (**5个工作分队, ldj****22, 张**). One '*' after a word and before punctuation is a footnote
+# mark (数学*、), so are two after a number ((91**)); after a Latin letter a name (A*算法);
+# 5*3 is arithmetic.
+_CENSORED = re.compile(r"[\u4e00-\u9fff]\*[\u4e00-\u9fff]"
+                       r"|[\u4e00-\u9fff]\*{2,}|\*{2,}[\w\u4e00-\u9fff]")
+# What is not a mask: Markdown emphasis, a pair of ** around a phrase on one line (**重点**),
+# and a bullet at the start of a line. A mask stands alone where characters were removed.
+_EMPHASIS = re.compile(r"(\*{2,3})(?=[^\s*])([^*\n]{1,80}?)(?<=[^\s*])\1")
+_BULLET = re.compile(r"^[ \t]*\*[ \t]+", re.M)
+
+
+def masked_spans(text: str) -> list[str]:
+    """Runs of '*' that stand for removed characters (*策, 白沙村*委, ldj****22)."""
+    return _CENSORED.findall(_BULLET.sub("", _EMPHASIS.sub(r"\2", text)))
+
 
 LABELS = {  # what the UI shows
     "traditional": "繁体原文",
@@ -99,7 +112,7 @@ def detect_flags(cleaned: Cleaned, script: str, meta: dict | None = None) -> lis
     if repairs:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(repairs.items()))
         flags.append(Flag("pdf-extraction", f"repaired PDF artifacts ({detail})"))
-    masked = _CENSORED.findall(text)
+    masked = masked_spans(text)
     if masked:
         examples = "、".join(dict.fromkeys(masked).keys())
         flags.append(Flag("censored", f"{len(masked)} masked spans: {examples[:80]}"))

@@ -251,6 +251,16 @@ class SearchIndex:
         """(pid, passage) `step` places after `passage` in its document, if any."""
         return self.store.neighbour(passage.doc_id, passage.position + step)
 
+    def doc_passages(self, doc_id: str) -> list[Passage]:
+        """A document's passages in order."""
+        rec = self.document(doc_id)
+        out = []
+        for position in range(rec.passages if rec else 0):
+            found = self.store.neighbour(doc_id, position)
+            if found is not None:
+                out.append(found[1])
+        return out
+
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(pid, cosine) of the k nearest passages."""
         return self.store.dense(qvec, k)
@@ -290,6 +300,9 @@ class SearchIndex:
             vecs, fresh = embed_cached(self.embedder, [search_text(p) for p in todo],
                                        progress=progress)
             known.update({p.id: v for p, v in zip(todo, vecs, strict=True)})
+            from qa.sentvec import warm
+
+            warm(self.embedder, todo, progress=progress)  # sentence vectors (qa.sentvec)
         # the user dictionary grows with each write from the new text only; the tagger that
         # finds place names is for small writes (it would take minutes over a bulk load)
         texts = [search_text(p) for p in passages]

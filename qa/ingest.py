@@ -33,7 +33,8 @@ class IngestReport:
         lines = [f"ingested {len(self.documents)} documents, {self.passages} passages "
                  f"({self.embedded} newly embedded) in {self.seconds:.1f}s"]
         for name, ids in sorted(flagged.items()):
-            lines.append(f"  flag {name}: {', '.join(ids)}")
+            more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+            lines.append(f"  flag {name} ({len(ids)}): {', '.join(ids[:10])}{more}")
         if self.failures:
             lines.append(f"  {len(self.failures)} file(s) failed:")
             lines += [f"    {_one_line(str(e))}" for e in self.failures]

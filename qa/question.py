@@ -70,7 +70,8 @@ _CODE = re.compile(r"(?:网址|网站|域名|链接|电话|手机号?|号码|热
 _TIME = re.compile(r"何时|什么时候|什么时间|哪一年|哪年|哪一天|哪天|几月|几号|何年|哪个朝代"
                    r"|哪一朝|哪个年代|哪一时期|什么年代|几点|多久|多少年|多长时间|哪个时期|何日"
                    r"|哪个月")
-_PERSON = re.compile(r"是谁|谁是|哪位|什么人|哪个人|谁(?!家)|何人")
+_PERSON = re.compile(r"是谁|谁是|哪位|什么人|哪个人|谁(?!家)|何人"
+                     r"|(?:长|书记|主任|主席|负责人|组长|代表|委员)(?:的名字)?(?:叫什么|叫啥|姓什么|是哪个)")
 _PLACE = re.compile(r"哪里|哪儿|在哪|何处|何地|什么地方|位于哪|在什么地方"
                     r"|哪[一个]?个?(?:国家|城市|省份|省|地区|地方|国|州)")
 _DEFINE = re.compile(r"是什么|什么是|指什么|是指|含义|意思|内容是|什么意思|是啥|啥是|何谓|定义")
@@ -82,7 +83,8 @@ _ROLE = re.compile(r"是什么人|是干什么|是干嘛|是做什么|做了什�
 # 杨书春是谁, 卫飞舟是什么人, 柯岩松是干嘛的: a question about one person named up front
 _ABOUT_PERSON = re.compile(r"^([\u4e00-\u9fff·]{2,6}?)(?:是谁|是什么人|是干什么的|是干嘛的|"
                            r"是做什么的|做了什么|干了什么|做了啥|干了啥|有什么事迹)")
-_YESNO = re.compile(r"(是否|有没有|是不是|能不能|可不可以|会不会)|[吗么][?？]?$")
+_YESNO = re.compile(r"(是否|有没有|是不是|能不能|可不可以|会不会)"
+                    r"|(?:吗|(?<![什怎那这多])么)[?？]?$")
 _ENTITY = re.compile(r"哪[一两三四几]?[个位家所只种款部本首座条项支门]"
                      r"|什么(?!是|意思|时候|地方|原因|办法|措施|方式)")
 
@@ -107,6 +109,13 @@ _LATIN = re.compile(r"[a-z][a-z0-9.+\-]*[a-z0-9]|[a-z]")
 _QUOTED = re.compile(r"[“「『\"《]([^”」』\"》]{2,20})[”」』\"》]")
 _SCHEME = re.compile(r"\d+(?:\+\d+|\+n)+|\d{3,6}(?=工作法|模式|计划|工程|行动|机制|体系)")
 _ADMIN_SUFFIX = re.compile(r"(?:省|市|县|区|镇|乡|村|州)$")
+# a bare topic naming a rate (GDP增速, 城镇化率) asks for its figure
+_RATE_TOPIC = re.compile(r"增速|增长率|增幅|涨幅|降幅|增长目标|[\u4e00-\u9fff]率$")
+# a bare topic ending in a measured noun (GDP总量, 粮食总产量, 社零, 营收) asks for its figure
+_FIGURE_TOPIC = re.compile(r"(?:总量|总额|产量|产值|增加值|收入|营收|规模|人口|面积|数量|gdp|社零"
+                           r"|规上)$")
+NAME_TAGS = frozenset({"nr", "ns", "nt", "nz", "nrt", "nrfg"})
+_NUMERAL_START = re.compile(r"[一二三四五六七八九十两几每各\d]")
 
 
 def hard_terms(question: str) -> dict[str, str]:
@@ -121,6 +130,8 @@ def hard_terms(question: str) -> dict[str, str]:
     terms.update({m.group(1): "quoted" for m in _QUOTED.finditer(q)})
     terms.update({m.group(0): "scheme" for m in _SCHEME.finditer(q)})
     for word, flag in _posseg(q):
+        if _NUMERAL_START.match(word):
+            continue  # 一棵树, 三个县: a count, whatever the tagger calls it
         if len(word) >= 3 and _ADMIN_SUFFIX.search(word) and flag[:1] in ("n", "x"):
             terms.setdefault(word, "place")  # 靖宇县, 海淀区: an administrative name
         elif flag == "ns" and len(word) >= 2:
@@ -192,6 +203,25 @@ def split_parts(question: str) -> Parts | None:
         if 2 <= len(out) <= MAX_PARTS:
             return Parts(out, [c for c in out])
     return None
+
+
+def split_names(question: str, names: list[str]) -> Parts | None:
+    """湖州和于都2024年…分别是多少, with 湖州 and 于都 known to be places of the collection
+    (the tagger does not know every county): one part per name, as split_parts does for the
+    names it tags."""
+    q = re.sub(r"[?？。!！\s]+$", "", question.strip())
+    alt = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True) if n)
+    if not alt:
+        return None
+    m = re.search(rf"((?:{alt})[市县区省州]?)(?:{_CONJ})((?:{alt})[市县区省州]?)", q)
+    if not m or m.group(1) == m.group(2):
+        return None
+    rest = q[m.end():]
+    if not (re.search(r"分别|各自|各(?=[\u4e00-\u9fff])|都", rest) or _NUMBER.search(rest)):
+        return None
+    a, b = m.group(1), m.group(2)
+    start, end = m.span()
+    return Parts([_drop_each(q[:start] + x + q[end:]) for x in (a, b)], [a, b])
 
 
 def _drop_each(q: str) -> str:
@@ -283,6 +313,7 @@ class Question:
     person_did: bool = False  # X是谁 / X做了什么: who they are and what they did
     subject: str = ""  # see subject_of
     warnings: list[str] = field(default_factory=list)
+    search: str = ""  # what is searched and matched: abbreviations spelt out (qa.abbrev)
 
     @property
     def places(self) -> list[str]:
@@ -291,6 +322,18 @@ class Question:
     @property
     def people(self) -> list[str]:
         return [t for t, k in self.hard.items() if k in ("person", "name")]
+
+    @property
+    def names(self) -> list[str]:
+        """Proper names the question mentions: tagged people, places, organisations and
+        other names, Latin words, quoted and numbered terms (each may be a tagger's mistake:
+        the answerer weighs them, it does not require them)."""
+        out = [t for t, k in self.hard.items() if k != "year"]
+        for w, f in _posseg(self.folded):
+            if len(w) >= 2 and f in NAME_TAGS and not _NUMERAL_START.match(w) \
+                    and not any(w in t or t in w for t in out):
+                out.append(w)
+        return out
 
     @property
     def exact_terms(self) -> list[str]:
@@ -308,6 +351,11 @@ def analyze(question: str) -> Question:
                                           r"做了|干了|做过|干过|贡献|事迹", fold(q))))
     if person_did and kind in ("definition", "how", "entity", "list"):
         kind = "person"
+    if kind == "definition" and (_RATE_TOPIC.search(fold(q)) or _FIGURE_TOPIC.search(fold(q))):
+        kind = "number"  # 湖州GDP增速, 城镇化率, 德清县GDP总量: a bare topic naming a figure
     if about and about.group(1) not in hard:
         hard = {**hard, about.group(1): "name"}
-    return Question(q, fold(q), kind, hard, parts, person_did, subject_of(fold(q)), warnings)
+    from qa.abbrev import expand
+
+    return Question(q, fold(q), kind, hard, parts, person_did, subject_of(fold(q)), warnings,
+                    expand(q))

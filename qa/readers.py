@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 CATALOG_NAME = "catalog.toml"
-FORMATS = ("web", "pdf", "docx", "text")
+FORMATS = ("web", "pdf", "docx", "text", "markdown")
 TITLE_MAX = 60
 # Web pages above this are refused before parsing: extraction holds ~45x the file in memory
 # (a 10 MB one-line page: ~13 s and 460 MB to extract, 42 s and 750 MB to ingest), and
@@ -298,12 +298,56 @@ def is_navigation(line: str) -> bool:
 _DATE_LINE_RE = re.compile(r"^[\d\s:/.\-年月日时分秒時]+$")
 
 
+# The name of an official document ends with its type: 条例, 实施方案, 统计公报,
+# 规划（2021—2025年）. A red-header line (…人民政府办公室文件, …常务委员会公告) names the issuer.
+_DOC_TYPE_RE = re.compile(
+    r"(?:条例|條例|办法|辦法|规定|規定|细则|細則|方案|规划|規劃|纲要|綱要|意见|意見|决定|決定|通知"
+    r"|报告|報告|公报|公報|计划|計劃|白皮书|白皮書)(?:\s*[（(][^）)]{1,20}[)）])?$")
+_FORWARDED_RE = re.compile(r"^关于(?:印发|转发|印發|轉發)《(.{4,60}?)》的通知$")
+_CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff\d])[ \t\u3000]+(?=[\u4e00-\u9fff\d])")
+
+
+def _named_document(lines: list[str]) -> str | None:
+    """The first line among the opening ones that names a document by its type; a notice
+    that forwards a document (关于印发《X》的通知) is titled by what it forwards."""
+    joined: list[str] = []
+    for line in lines:  # a title wrapped inside 《…》 over two lines is one line
+        line = _CJK_SPACE_RE.sub("", line)
+        if joined and (joined[-1].count("《") > joined[-1].count("》")
+                       or joined[-1].endswith("的")):  # …实施方案的 / 通知
+            joined[-1] += line
+        else:
+            joined.append(line)
+    for line in joined:
+        if not 6 <= len(line) <= TITLE_MAX or re.search(r"[。；;，,]", line) or \
+                line.count("《") != line.count("》"):
+            continue
+        forwarded = _FORWARDED_RE.match(line)
+        if forwarded:
+            return forwarded.group(1)
+        if _DOC_TYPE_RE.search(line):
+            return line
+    return None
+
+
 def guess_title(text: str, fallback: str, *, max_lines: int = 5) -> str:
     """First plausible headline: skip navigation and bare dates, but give up on a long line.
 
-    A long first real line is body text (e.g. a photo caption), not a headline, so the
-    caller's fallback (the file stem) is more honest than a truncated sentence.
+    Among the first dozen lines, a line naming a document by its type (…条例, …实施方案)
+    wins over a red-header issuer line. A long first real line is body text (e.g. a photo
+    caption), not a headline, so the caller's fallback (the file stem) is more honest than a
+    truncated sentence.
     """
+    opening = []
+    for raw in text.split("\n"):
+        line = raw.strip().lstrip("#").strip()
+        if line and not is_navigation(line) and not _DATE_LINE_RE.match(line):
+            opening.append(line)
+        if len(opening) >= 12:
+            break
+    named = _named_document(opening)
+    if named:
+        return named
     seen = 0
     for raw in text.split("\n"):
         line = raw.strip().lstrip("#").strip()
@@ -394,6 +438,21 @@ def _read_plain(path: Path) -> Document:
         title=guess_title(text, stem),
         text=text,
         format="text",
+        meta={"encoding": encoding},
+    )
+
+
+def _read_markdown(path: Path) -> Document:
+    from qa.markdown import markdown_to_text
+
+    source, encoding = _read_text(path)
+    text, heading = markdown_to_text(source)
+    stem = path.stem
+    return Document(
+        doc_id=safe_doc_id(stem),
+        title=heading or guess_title(text, stem),
+        text=text,
+        format="markdown",
         meta={"encoding": encoding},
     )
 
@@ -602,6 +661,27 @@ def _check_docx_archive(path: Path) -> None:
                                   f"{MAX_DOCX_RATIO}x); refused as a possible zip bomb")
 
 
+def _docx_table_lines(table: Any) -> list[str]:
+    """A table's rows as lines, each cell next to its column's header (qa.markdown.table_row):
+    a figure stays with the indicator and the year it belongs to."""
+    from qa.markdown import is_header_row, table_row
+
+    rows = []
+    for row in table.rows:
+        cells, previous = [], None
+        for cell in row.cells:
+            if cell._tc is previous:  # merged cells repeat; keep one copy
+                continue
+            previous = cell._tc
+            cells.append(cell.text.strip())
+        rows.append(cells)
+    if not rows:
+        return []
+    header = rows[0] if len(rows) > 1 and is_header_row(rows[0]) else []
+    body = rows[1:] if header else rows
+    return ([" ".join(header)] if header else []) + [table_row(header, r) for r in body]
+
+
 def _read_docx(path: Path) -> Document:
     import docx
     from docx.table import Table
@@ -615,13 +695,7 @@ def _read_docx(path: Path) -> Document:
     first_paragraph = ""
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            for row in block.rows:
-                previous = None
-                for cell in row.cells:
-                    if cell._tc is previous:  # merged cells repeat; keep one copy
-                        continue
-                    previous = cell._tc
-                    lines.append(cell.text)
+            lines.extend(_docx_table_lines(block))
         else:
             lines.append(block.text)
             if not first_paragraph and block.text.strip():
@@ -745,7 +819,9 @@ def read_file(path: Path) -> list[Document]:
         for doc in docs:
             _apply_metadata(doc, defaults, overwrite=False)
     else:
-        if suffix in _TEXT_SUFFIXES:
+        if suffix == ".md":
+            doc = _read_markdown(path)
+        elif suffix in _TEXT_SUFFIXES:
             doc = _read_plain(path)
         elif suffix in _HTML_SUFFIXES:
             doc = _read_html(path)

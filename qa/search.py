@@ -96,10 +96,19 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, idf: np.ndarray, df: np.ndarray, n
     return dense + w * bm_norm
 
 
+def query_vector(index: SearchIndex, question: str) -> np.ndarray:
+    """The question's vector, with the model's query prompt."""
+    return index.embedder.embed_queries([normalize_query(question)])[0]
+
+
 def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybrid",
            params: FusionParams = DEFAULT_PARAMS, candidates: int = CANDIDATES,
-           exclude_docs: frozenset[str] | set[str] = frozenset()) -> list[Hit]:
+           exclude_docs: frozenset[str] | set[str] = frozenset(),
+           qvec: np.ndarray | None = None) -> list[Hit]:
     """Ranked passages for a question, best first, de-duplicated by passage id.
+
+    `qvec`: the question's vector when the caller has it already (the answerer compares it
+    with sentences too); otherwise it is embedded here.
 
     `exclude_docs` leaves documents out (a user's filter, or an evaluation that hides the
     passage a question was written from to see whether the system then says so)."""
@@ -109,14 +118,15 @@ def search(index: SearchIndex, question: str, top_k: int = 8, mode: str = "hybri
         raise InputError(f"top-k must be at least 1, got {top_k}")
     if not len(index):
         return []
-    query = normalize_query(question)
     tokens = index.tokenizer.query(question) if index.tokenizer else []
     pids: list[int] = []
     dense_of: dict[int, float] = {}
     bm_of: dict[int, float] = {}
-    qvec = None
-    if mode in ("hybrid", "dense"):
-        qvec = index.embedder.embed_queries([query])[0]
+    if mode == "bm25":
+        qvec = None
+    elif qvec is None:
+        qvec = query_vector(index, question)
+    if qvec is not None:
         found = index.dense(qvec, candidates)
         dense_of.update(found)
         pids += [p for p, _ in found]

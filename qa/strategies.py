@@ -30,12 +30,28 @@ LIST_CHARS = 500
 RUN_CHARS = 200  # an explanation run
 SHORT = 25  # a sentence this short is a fragment: its neighbour comes with it
 _DEFINES = re.compile(r"^[”」』\"]?[\u4e00-\u9fff]{0,4}?\s*(?:[(（][^)）]{0,20}[)）])?\s*"
-                      r"(?:是指|是|即|指|就是|包括|主要包括|分别是|：|:|，?一是|，?具体为|"
-                      r"，?具体是|的(?:内容|含义)是)")
+                      r"(?:[，,]?是指|是|[，,]?即|[，,]?指|就是|包括|主要包括|分别是|：|:|[，,]?一是"
+                      r"|[，,]?具体为|[，,]?具体是|的(?:内容|含义)是)")
 # 现况、程度、原因、年限“七清”: items listed, then named by the term in quotes
-_NAMES_LIST = re.compile(r"、[^、，。；]{1,12}[“「『\"]$")
+_NAMES_LIST = re.compile(r"、[^、，,。；;]{1,12}[“「『\"]$")
 _ENUM = re.compile(r"^(?:一是|二是|三是|四是|五是|六是|其一|其二|第[一二三四五六七八九十]|"
                    r"[一二三四五六七八九十]+[、.．]|\d+[、.．)）]|[(（][一二三四五六七八九十\d]+[)）])")
+
+
+def _enum_style(text: str) -> str:
+    """Which family of numbering a numbered item uses (一、 / （一） / 1. / 第一条 / 一是),
+    so a list ends where another level of numbering starts (（三）… then 第十二条)."""
+    m = _ENUM.match(text)
+    if not m:
+        return ""
+    token = m.group(0)
+    if token.startswith(("(", "（")):
+        return "paren"
+    if token.startswith("第"):
+        return "ordinal"
+    if token.endswith("是") or token.startswith("其"):
+        return "shi"
+    return "digit" if token[0].isdigit() else "han"
 
 
 # ---------------------------------------------------------------- single questions
@@ -83,26 +99,42 @@ def _fact(ans: Answerer, ev: Evidence) -> list[Sentence]:
     best = ev.ranked[0]
     chosen = _window(ans, best.sentence)
     if best.typed is False:
-        nxt = _next_sentence(best.sentence)
-        if nxt is not None and has_answer_type(ev.question.kind, nxt.folded,
-                                               ev.question.folded):
-            same = any(x.hit.passage.id == nxt.hit.passage.id and x.start == nxt.start
-                       for x in chosen)
-            return chosen if same else [*chosen, nxt]
+        # the value often follows the topic: the next sentence, or the one after a short
+        # line between them (a title, then the issuer, then the date)
+        between: list[Sentence] = []
+        nxt = next_sentence(best.sentence)
+        while nxt is not None and len(between) < 2:
+            if has_answer_type(ev.question.kind, nxt.folded, ev.question.folded):
+                new = [x for x in [*between, nxt] if not any(
+                    x.hit.passage.id == c.hit.passage.id and x.start == c.start
+                    for c in chosen)]
+                return [*chosen, *new]
+            if len(nxt.text) > 40:
+                break
+            between.append(nxt)
+            nxt = next_sentence(nxt)
         typed = [x for x in ev.ranked[1:6] if x.typed and x.coverage >= 0.8 * best.coverage]
         if typed:
             chosen = _window(ans, typed[0].sentence)
+        return chosen
+    # the best sentence introduces the topic and the next says what is asked of it (项目…
+    # 每周期14.5个月。/ 每个周期分红260万元): the words next to the question word decide
+    nxt = next_sentence(chosen[-1])
+    if nxt is not None and ev.matcher is not None and best.predicate < 1.0 and \
+            ev.matcher.predicate_coverage(nxt.grams) >= max(0.5, best.predicate + 0.25) and \
+            has_answer_type(ev.question.kind, nxt.folded, ev.question.folded):
+        chosen = [*chosen, nxt]
     return chosen
 
 
-def _next_sentence(s: Sentence) -> Sentence | None:
+def next_sentence(s: Sentence) -> Sentence | None:
     sents = split_sentences(s.hit)
     return sents[s.index + 1] if s.index + 1 < len(sents) else None
 
 
 def _answer_to(ans: Answerer, s: Sentence) -> Sentence | None:
     """The sentence after a question in the text, in the next passage if need be."""
-    nxt = _next_sentence(s)
+    nxt = next_sentence(s)
     if nxt is None:
         hit = ans.next_hit(s.hit)
         first = split_sentences(hit)[:1] if hit is not None else []
@@ -119,18 +151,75 @@ def _window(ans: Answerer, s: Sentence) -> list[Sentence]:
     if out[-1].asks:
         reply = _answer_to(ans, out[-1])
         out += [reply] if reply is not None else []
+    if out[-1].text.rstrip().endswith(("：", ":")):
+        return out + _items_after(ans, out[-1])
     if len(out[-1].text) < SHORT:
-        nxt = _next_sentence(out[-1])
+        nxt = next_sentence(out[-1])
         out += [nxt] if nxt is not None and not nxt.asks else []
     return out
 
 
+def _items_after(ans: Answerer, lead: Sentence) -> list[Sentence]:
+    """The numbered items a sentence ending in a colon introduces (禁止下列行为： （一）…
+    （二）…), in its passage and the ones after, up to LIST_CHARS."""
+    items: list[Sentence] = []
+    used = len(lead.text)
+    hit, sents = lead.hit, split_sentences(lead.hit)[lead.index + 1:]
+    while True:
+        for x in sents:
+            if not _ENUM.match(x.text) or used + len(x.text) > LIST_CHARS or (
+                    items and _enum_style(x.text) != _enum_style(items[0].text)):
+                return items
+            items.append(x)
+            used += len(x.text)
+        hit = ans.next_hit(hit)
+        if hit is None:
+            return items
+        sents = split_sentences(hit)
+
+
+def _following(ans: Answerer, s: Sentence, passages: int = 3):
+    """The sentences after `s` in its passage and the next few passages of its document."""
+    yield from split_sentences(s.hit)[s.index + 1:]
+    hit = s.hit
+    for _ in range(passages):
+        hit = ans.next_hit(hit)
+        if hit is None:
+            return
+        yield from split_sentences(hit)
+
+
+def _numbered_items(ans: Answerer, s: Sentence) -> list[Sentence]:
+    """The numbered items that follow a sentence (一、院落整洁（30分）… 二、室内洁净…), each by
+    its first sentence, the explanations between them skipped; [] for fewer than two."""
+    items: list[Sentence] = []
+    used, gap = len(s.text), 0
+    for x in _following(ans, s):
+        if x.asks or used > LIST_CHARS:
+            break
+        if _ENUM.match(x.text) and (not items or _enum_style(x.text) == _enum_style(
+                items[0].text)):
+            items.append(x)
+            used += len(x.text)
+            gap = 0
+        else:
+            gap += 1
+            if gap > 3 or (not items and gap > 1):
+                break
+    return items if len(items) >= 2 else []
+
+
 def _run(ans: Answerer, ev: Evidence, best: Scored) -> list[Sentence]:
     """An explanation: the best sentence and those that continue it (refer back, enumerate,
-    or are about the question too), up to RUN_CHARS."""
+    or are about the question too), up to RUN_CHARS. For a list question, the numbered items
+    that follow it."""
     sents = split_sentences(best.sentence.hit)
     i = best.sentence.index
     out = _window(ans, sents[i] if i < len(sents) else best.sentence)
+    if ev.question.kind == "list":
+        items = _numbered_items(ans, out[-1])
+        if items:
+            return out + items
     used = sum(len(x.text) for x in out)
     own = ev.matcher.coverage(best.sentence.grams) if ev.matcher else 0.0
     if out[-1].hit is not best.sentence.hit:  # _window went on into the next passage
@@ -417,7 +506,7 @@ def parts(ans: Answerer, q: Question, top_k: int, mode: str, exclude) -> Answer:
     assert q.parts is not None
     chosen: list[Sentence] = []
     labels: list[str] = []
-    missing: list[str] = []
+    missing: list[tuple[str, str]] = []
     hits = []
     warnings = list(q.warnings)
     evidence = None
@@ -427,7 +516,8 @@ def parts(ans: Answerer, q: Question, top_k: int, mode: str, exclude) -> Answer:
         evidence = evidence or ev.summary()
         hits += [h for h in ev.hits if all(h.passage.id != x.passage.id for x in hits)]
         if not ev.found:
-            missing.append(label)
+            # the part's own reason when the collection has it for another year or place
+            missing.append((label, ev.reason if ev.unmet else "资料中没有找到"))
             warnings.append(f"{label}: {ev.reason}")
             continue
         run, _, _ = choose(ans, ev)
@@ -450,7 +540,7 @@ def parts(ans: Answerer, q: Question, top_k: int, mode: str, exclude) -> Answer:
     out = compose(q, chosen, labels, passages, warnings, "")
     out.evidence = evidence
     if missing:
-        note = "；".join(f"{m}：资料中没有找到" for m in missing) + "。"
+        note = "；".join(f"{m}：{why}" for m, why in missing) + "。"
         out.answer += "\n" + note
         out.segments.append({"label": "", "text": note, "n": None})
         out.partial = True

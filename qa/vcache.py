@@ -81,7 +81,8 @@ def cache_folder() -> Path:
 
 def embed_cached(embedder, texts: Sequence[str], progress: bool = False,
                  chunk: int = 256,
-                 embed: Callable[[Sequence[str], bool], np.ndarray] | None = None
+                 embed: Callable[[Sequence[str], bool], np.ndarray] | None = None,
+                 unit: str = "passage", desc: str = "向量化 embed"
                  ) -> tuple[np.ndarray, int]:
     """Document vectors for `texts`, embedding only those the cache lacks.
 
@@ -104,7 +105,7 @@ def embed_cached(embedder, texts: Sequence[str], progress: bool = False,
         if progress and todo:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(todo), desc="向量化 embed", unit="passage")
+            bar = tqdm(total=len(todo), desc=desc, unit=unit)
         try:
             for start in range(0, len(todo), chunk):
                 part = todo[start:start + chunk]

@@ -24,7 +24,7 @@ def test_ingest_seeds_writes_passages_and_summary(tmp_path, capsys):
     assert time.perf_counter() - t0 < 10
     out = capsys.readouterr().out
     assert "ingested 5 documents" in out
-    assert "flag spun: 000_7e6e3292d6c6a094" in out
+    assert "flag spun (1): 000_7e6e3292d6c6a094" in out
     rows = _passages(index)
     assert any("卢氏模式" in r["text"] for r in rows)
     assert {r["doc_id"] for r in rows} == {p.stem for p in CORPUS.glob("*.txt")}

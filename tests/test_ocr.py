@@ -218,7 +218,7 @@ def test_ocrd_text_is_ingested_into_searchable_passages(tmp_path):
     scan_pdf(folder / "cili-scan.pdf")
     report = ingest([folder], tmp_path / "idx", embedder=HashEmbedder(), progress=False)
     assert not report.failures and report.passages >= 1
-    assert "flag ocr: cili-scan" in report.summary()
+    assert "flag ocr (1): cili-scan" in report.summary()
     rows = read_passages(tmp_path / "idx")
     assert any("光伏电站" in r["text"] and "ocr" in r["flags"] for r in rows)
     index = open_index(tmp_path / "idx", HashEmbedder())

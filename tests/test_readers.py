@@ -71,7 +71,7 @@ def test_line_endings_are_normalised(tmp_path):
 
 def test_text_is_otherwise_kept_exactly(tmp_path):
     raw = "  标题  \n\n\n正文　全角空格\t制表符   结尾空格   \n"
-    path = tmp_path / "doc.md"
+    path = tmp_path / "doc.txt"
     path.write_text(raw, encoding="utf-8")
     assert read_one(path).text == raw
 
@@ -227,8 +227,8 @@ def test_docx_paragraphs_tables_and_core_title(tmp_path):
     assert doc.format == "docx"
     assert doc.title == "2020年扶贫工作总结"
     assert doc.text == "\n".join(
-        ["一、总体情况", "全年共投入扶贫资金三千万元。", "指标", "数值", "脱贫户数", "1579",
-         "二、下一步计划"]
+        ["一、总体情况", "全年共投入扶贫资金三千万元。", "指标 数值",
+         "指标：脱贫户数；数值：1579。", "二、下一步计划"]
     )  # fmt: skip
 
 

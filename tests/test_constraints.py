@@ -1,0 +1,210 @@
+"""The constraints of a question (time, place, kind of quantity) and whether a sentence,
+read in its document, meets them (qa.constraints). Expected values are written out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import constraints as c
+from qa.question import analyze, fold
+
+
+def _years(text: str, doc_year: int | None = None) -> set[int]:
+    return set(c.times(fold(text), doc_year).years)
+
+
+@pytest.mark.parametrize(("text", "doc_year", "years"), [
+    ("2023年，全市生产总值4015亿元，比2022年增长6.2%。", None, {2023}),  # 比2022年 is a base
+    ("与2019年相比，全县减少贫困人口1.2万人。", None, set()),
+    ("全年生产总值比上年增长6.2%。", 2023, set()),  # 比上年: a base, not the time
+    ("过去一年，全市新增就业3.1万人。", 2024, {2023}),
+    ("今年经济社会发展的主要预期目标是：地区生产总值增长6%左右。", 2024, {2024}),
+    ("依据《2022年度考核办法》实施。", None, set()),  # a year inside a document's name
+])
+def test_times_read_the_time_of_a_figure_not_its_base(text, doc_year, years):
+    assert _years(text, doc_year) == years
+
+
+def test_periods_since_ranges_and_five_year_plans():
+    assert c.times(fold("2013年以来，累计脱贫3万人"), 2017).periods == ((2013, 2017),)
+    assert c.times(fold("2016—2020年累计投入资金"), None).periods == ((2016, 2020),)
+    assert c.times(fold("“十三五”期间新改建农村公路"), None).periods == ((2016, 2020),)
+    assert c.times(fold("上半年实现增加值"), None).subyear
+
+
+@pytest.mark.parametrize(("question", "quantity"), [
+    ("2023年湖州市生产总值是多少", "amount"),
+    ("湖州人均GDP是多少", "per_unit"),
+    ("湖州生产总值增速是多少", "rate"),
+    ("湖州GDP增长了多少", "rate"),
+    ("全市常住人口增加了多少万人", "amount"),
+    ("湖州GDP增速", "rate"),  # a bare topic asking for a rate
+    ("卢氏模式是什么", ""),
+])
+def test_asked_kind_of_quantity(question, quantity):
+    assert c.of_question(analyze(question)).quantity == quantity
+
+
+def test_question_constraints_years_and_places():
+    got = c.of_question(analyze("2021年德清县生产总值是多少"))
+    assert got.years == {2021}
+    assert [p.name for p in got.places] == ["德清县"]
+    assert got.places[0].level == 3
+
+
+def test_quantities_of_a_sentence():
+    assert c.quantities(fold("全市生产总值4015亿元，比上年增长6.2%。")) == {"amount", "rate"}
+    assert c.quantities(fold("人均生产总值98000元。")) == {"per_unit"}
+    assert c.quantities(fold("贫困发生率下降3.1个百分点。")) == {"rate"}
+
+
+def _frames(title: str, date: str, texts: list[str]) -> c.DocFrames:
+    return c.document_frames(title, date, title, texts)
+
+
+COMMUNIQUE_2023 = _frames("2023年湖州市国民经济和社会发展统计公报", "2024-03-15",
+                          ["全年全市生产总值4015亿元，比上年增长6.2%。"])
+REPORT_2024 = _frames("政府工作报告", "", [
+    "政府工作报告\n——2024年1月18日在湖州市第九届人民代表大会第三次会议上",
+    "一、2023年工作回顾\n全市生产总值4015亿元，增长6.2%。",
+    "二、2024年工作安排\n地区生产总值增长6%左右。"])
+
+
+def _check(question: str, sentence: str, frames: c.DocFrames, position: int = 0,
+           before: str = "") -> list[c.Unmet]:
+    return c.check(c.of_question(analyze(question)), fold(sentence), fold(before),
+                   frames.at(position, 10_000), frames.doc_year)
+
+
+def test_a_communique_answers_its_own_year_only():
+    sentence = "全年全市生产总值4015亿元，比上年增长6.2%。"
+    assert _check("2023年湖州生产总值是多少", sentence, COMMUNIQUE_2023) == []
+    unmet = _check("2021年湖州生产总值是多少", sentence, COMMUNIQUE_2023)
+    assert [u.kind for u in unmet] == ["year"]
+    assert unmet[0].found == "2023年"
+    assert "2023年" in c.describe(unmet) and "2021年" in c.describe(unmet)
+
+
+def test_report_headings_set_the_year_of_what_follows():
+    assert REPORT_2024.doc_year == 2024  # from the date line, not a heading
+    results, targets = "全市生产总值4015亿元，增长6.2%。", "地区生产总值增长6%左右。"
+    assert _check("2023年湖州生产总值增速是多少", results, REPORT_2024, 1) == []
+    assert _check("2024年湖州生产总值增长目标是多少", results, REPORT_2024, 1)
+    assert _check("2024年湖州生产总值增长目标是多少", targets, REPORT_2024, 2) == []
+    # the date line (a day) is not a period: before the first heading nothing is framed
+    assert REPORT_2024.at(0, 10_000).heading_times.years == frozenset()
+
+
+def test_an_explicit_other_year_fails_and_the_asked_one_meets():
+    frames = _frames("靖宇:脱贫攻坚战犹酣", "2017-06-09", ["x"])
+    assert _check("靖宇县2016年脱贫多少人", "2016年，全县脱贫5000人。", frames) == []
+    assert _check("靖宇县2015年脱贫多少人", "2016年，全县脱贫5000人。", frames)
+    # the year an earlier sentence of the paragraph opens with governs this one
+    assert _check("靖宇县2016年脱贫多少人", "全县脱贫5000人。", frames,
+                  before="2016年，全县整合资金3亿元。") == []
+
+
+def test_a_county_figure_is_not_the_citys_and_the_other_way_round():
+    county = _frames("2023年德清县国民经济和社会发展统计公报", "2024-03-01", ["x"])
+    city = COMMUNIQUE_2023
+    sentence_county = "全年全县生产总值720亿元。"
+    sentence_city = "全年全市生产总值4015亿元。"
+    assert _check("2023年湖州市生产总值是多少", sentence_county, county)
+    assert _check("2023年德清县生产总值是多少", sentence_city, city)
+    assert _check("2023年德清县生产总值是多少", sentence_county, county) == []
+    assert _check("2023年湖州市生产总值是多少", sentence_city, city) == []
+    # another county named in the sentence itself
+    assert _check("德清县生产总值是多少", "安吉县生产总值600亿元。", city)[0].found == "安吉县"
+
+
+def test_per_capita_asked_total_stated_is_unmet():
+    unmet = _check("2023年湖州人均生产总值是多少", "全年全市生产总值4015亿元。", COMMUNIQUE_2023)
+    assert [u.kind for u in unmet] == ["quantity"]
+    assert _check("2023年湖州人均生产总值是多少", "人均生产总值118000元。", COMMUNIQUE_2023) == []
+
+
+def test_a_document_title_found_among_its_opening_lines():
+    from qa.readers import guess_title
+
+    text = ("景寧畲族自治縣人民代表大會常務委員會公告\n（第5號）\n"
+            "《條例》已於2023年通過，現予公佈。\n"
+            "景寧畲族自治縣惠明茶產業保護條例\n第一條 為了保護…")
+    assert guess_title(text, "stem") == "景寧畲族自治縣惠明茶產業保護條例"
+    notice = ("于 都 县 人 民 政 府 办 公 室 文 件\n于府办字〔2024〕15号\n"
+              "关于印发《于都县2024年农村人居环境整治提升\n行动实施方案》的通知\n各乡（镇）人民政府：")
+    assert guess_title(notice, "stem") == "于都县2024年农村人居环境整治提升行动实施方案"
+
+
+# ---------------------------------------------------------------- through the answerer
+STATS = [
+    {"id": "huzhou2022", "title": "2022年湖州市国民经济和社会发展统计公报", "date": "2023-03-16",
+     "text": "一、综合\n初步核算，全年全市生产总值3850亿元，比上年增长4.3%。"
+             "全市常住人口345万人。\n二、农业\n全年粮食总产量62万吨，比上年增长1.2%。"},
+    {"id": "huzhou2023", "title": "2023年湖州市国民经济和社会发展统计公报", "date": "2024-03-15",
+     "text": "一、综合\n初步核算，全年全市生产总值4015亿元，比上年增长6.2%。"
+             "按常住人口计算，人均生产总值116000元。\n二、农业\n全年粮食总产量63万吨，比上年增长1.6%。"},
+    {"id": "deqing2023", "title": "2023年德清县国民经济和社会发展统计公报", "date": "2024-03-10",
+     "text": "一、综合\n初步核算，全年全县生产总值720亿元，比上年增长7.1%。\n"
+             "二、农业\n全年全县粮食总产量9万吨。"},
+]
+
+
+@pytest.fixture(scope="module")
+def stats(tmp_path_factory):
+    from tests.test_strategies import answerer_over
+
+    return answerer_over(STATS, tmp_path_factory.mktemp("stats"))
+
+
+def test_the_asked_year_is_answered_from_its_own_document(stats):
+    ans = stats.ask("2022年湖州市生产总值是多少", mode="bm25")
+    assert ans.found
+    assert "3850亿元" in ans.answer and "4015" not in ans.answer
+    assert {c.doc_id for c in ans.citations} == {"huzhou2022"}
+
+
+def test_a_year_the_collection_lacks_is_refused_with_what_it_has(stats):
+    ans = stats.ask("2021年湖州市生产总值是多少", mode="bm25")
+    assert not ans.found and ans.partial
+    assert ans.answer.startswith("资料中没有找到2021年的数据，只有")
+    assert "2021年" in ans.answer
+    assert ans.citations  # the nearest figure, cited
+    assert ans.segments[0]["n"] is None  # the reason is not a cited sentence
+
+
+def test_a_county_question_is_not_answered_with_the_citys_figure(stats):
+    ans = stats.ask("2023年德清县生产总值是多少", mode="bm25")
+    assert ans.found and "720亿元" in ans.answer
+    city = stats.ask("2023年湖州市生产总值是多少", mode="bm25")
+    assert city.found and "4015亿元" in city.answer and "720" not in city.answer
+
+
+def test_per_capita_asked_where_only_a_total_is_stated(stats):
+    ans = stats.ask("2022年湖州市人均生产总值是多少", mode="bm25")
+    assert not ans.found
+
+
+def test_two_places_of_the_collection_are_answered_part_by_part(stats):
+    ans = stats.ask("湖州市和德清县2023年生产总值分别是多少", mode="bm25")
+    assert "4015亿元" in ans.answer and "720亿元" in ans.answer
+    assert {c.doc_id for c in ans.citations} == {"huzhou2023", "deqing2023"}
+    assert [s["label"] for s in ans.segments if s["n"] is not None] == ["湖州市", "德清县"]
+
+
+def test_one_part_from_another_year_is_marked_with_what_the_collection_has(stats):
+    ans = stats.ask("2022年和2021年湖州市生产总值分别是多少", mode="bm25")
+    assert "3850亿元" in ans.answer
+    assert ans.partial
+    assert "2021年：资料中没有找到2021年的数据，只有" in ans.answer
+
+
+@pytest.mark.parametrize(("question", "sentence", "unmet"), [
+    ("第四届立法会选举共计有多少人投票", "第三届立法会选举刷新了历届投票纪录。", "第3届"),
+    ("9号线巴沟站有几个出入口", "10号线巴沟站共设3个出入口。", "10号线"),
+    ("莫桂兰是谁的第二任妻子", "莫桂兰是黄飞鸿的第四任妻子。", "第4任"),
+    ("第十届全运会排球比赛分为哪些小项", "第10届全运会排球比赛分为男女两项。", None),
+])
+def test_a_numbered_one_of_a_series_is_not_another(question, sentence, unmet):
+    wanted = c.of_question(analyze(question))
+    got = c.check_ordinals(wanted, fold(sentence), fold(sentence))
+    assert (got.found if got else None) == unmet
