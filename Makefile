@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INDEX ?= index
 STAMP := $(VENV)/.installed
 
-.PHONY: setup models llm-model index run test test-fast lint bench bench-generate clean
+.PHONY: setup models llm-model system-deps index run test test-fast lint bench bench-generate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,8 @@ setup: $(STAMP) models
 models: $(STAMP)
 	$(PY) -m qa.cli models fetch
 
-# the small local LLM that the generative-answer integration test serves (not needed to run)
+# the local instruct LLM (chosen for this machine) that generative answers and their
+# integration test serve; not needed for extractive answers
 llm-model: $(STAMP)
 	$(PY) -m qa.llm_models fetch
 
@@ -29,8 +30,13 @@ index: setup
 run: index
 	$(PY) app.py --index $(INDEX)
 
-test: setup llm-model
-	$(PY) -m pytest -q
+# Debian's Chromium and CJK fonts for the browser and OCR tests (apt, idempotent)
+system-deps:
+	bash .ci/system-deps
+
+# every test runs: a skipped test fails the run (QA_REQUIRE_ALL)
+test: setup llm-model system-deps
+	QA_REQUIRE_ALL=1 $(PY) -m pytest -q
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not integration"

@@ -93,6 +93,12 @@ class Answer:
     # inside a quoted sentence is text, never a citation
     segments: list[dict] = field(default_factory=list)
     mode: str = "extractive"  # or "generative": written by a language model (qa.generate)
+    # the answer is found at the strict operating point too; a weak one (found only at the
+    # default point) gives way when a language model reads the passages and finds no answer
+    confident: bool = True
+    # a generative answer: the verifier's outcome for every sentence the model wrote, shown
+    # or not, with each citation's outcome and the reason (qa.generate.SentenceCheck)
+    checks: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,6 +197,7 @@ class Answerer:
             q.parts = pair
             return strategies.parts(self, q, top_k, mode, exclude_docs)
         out = strategies.single(self, ev) if ev.found else self.not_found(ev)
+        out.confident = ev.confidence >= self.found_model.strict_margin
         out.evidence = ev.summary()  # for calibration (bench/answers.py); not serialised
         return out
 

@@ -93,6 +93,11 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
     from qa.models import fetch_default_model
 
     path = fetch_default_model(progress=not args.quiet)
+    if args.llm:
+        from qa.llm_models import choose_llm, fetch_llm_model
+
+        spec = choose_llm(None if args.llm == "auto" else args.llm)
+        print(f"local language model ready in {fetch_llm_model(spec=spec)}")
     embedder = get_embedder()
     prepare = getattr(embedder, "prepare", None)
     if callable(prepare):  # e.g. the ONNX export this machine's backend needs
@@ -212,18 +217,32 @@ def _llm_config(args: argparse.Namespace):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    import json
 
-    from qa.answer import Answerer, clean_question
-    from qa.embed import get_embedder
+    from qa.answer import clean_question
     from qa.errors import InputError
-    from qa.index import open_index
 
     if args.batch is None and args.question is None:
         raise InputError("give a QUESTION or --batch FILE")
     if args.question is not None:
         clean_question(args.question)  # an empty question fails before the model loads
     config = _llm_config(args)  # a missing QA_LLM_URL fails before the model loads too
+    if config is not None and config.url == "local":
+        from qa.llm_models import local_llm
+
+        with local_llm() as served:
+            args.llm_url = served.url
+            return _ask(args, served)
+    return _ask(args, config)
+
+
+def _ask(args: argparse.Namespace, config) -> int:
+    import json
+
+    from qa.answer import Answerer
+    from qa.embed import get_embedder
+    from qa.errors import InputError
+    from qa.index import open_index
+
     answerer = Answerer(open_index(_index_dir(args), get_embedder()), strict=args.strict)
 
     def ask(question: str):
@@ -302,6 +321,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     access = Access(auth=auth_from(args.auth), read_only=args.read_only,
                     max_upload_mb=args.max_upload_mb, max_files=args.max_files)
+    if args.local_llm:
+        from qa.llm_models import local_llm
+
+        with local_llm() as config:
+            serve(host=args.host, port=args.port, index_dir=_index_dir(args),
+                  open_browser=args.open, access=access, llm=config)
+        return 0
     serve(host=args.host, port=args.port, index_dir=_index_dir(args), open_browser=args.open,
           access=access)
     return 0
@@ -372,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest file one upload may bring (default 50)")
     p.add_argument("--max-files", type=_positive, default=20, metavar="N",
                    help="most files in one upload (default 20)")
+    p.add_argument("--local-llm", action="store_true",
+                   help="serve the local instruct model (llama.cpp) for the 生成 answer mode; "
+                        "QA_LLM_LOCAL=1.5b|0.5b picks it, else chosen from this machine")
     _index_arg(p)
     p.set_defaults(func=cmd_serve)
 
@@ -380,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = msub.add_parser("fetch", help="download and verify the default model, and make what "
                                       "this machine's backend needs (idempotent)")
     m.add_argument("-q", "--quiet", action="store_true")
+    m.add_argument("--llm", nargs="?", const="auto", choices=("auto", "1.5b", "0.5b"),
+                   help="also the local instruct model for generative answers (auto: the "
+                        "1.5B where this machine has 2 cores and 3 GB free, else the 0.5B)")
     m.set_defaults(func=cmd_models_fetch)
     m = msub.add_parser("info", help="which device, precision and backend embed here, and why")
     m.set_defaults(func=cmd_models_info)

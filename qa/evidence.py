@@ -387,6 +387,13 @@ class FoundModel:
     def found(self, summary: dict) -> bool:
         return self.score(summary) >= self.threshold
 
+    @property
+    def strict_margin(self) -> float:
+        """How far above the threshold a score must be to pass the strict point too."""
+        if self.strict_threshold is None:
+            return 0.0
+        return max(self.strict_threshold - self.threshold, 0.0)
+
     def strict(self) -> FoundModel:
         """The same model at its strict operating point (see README: the trade-off table)."""
         if self.strict_threshold is None:

@@ -254,7 +254,16 @@ class MilvusStore:
         self._dead_pids: set[int] = set()
         self._dead_rows: set[int] = set()
         self._df_cache: dict[str, int] = {}
+        self._load_collections()  # a new process finds them released: load before reading
         self._load_state()
+
+    def _load_collections(self) -> None:
+        """Load every collection that is not loaded (Milvus keeps collections released
+        after the process that made them exits; queries on them fail until loaded)."""
+        for name in self.names.values():
+            state = str(self.client.get_load_state(name).get("state", ""))
+            if not state.endswith("Loaded"):
+                self.client.load_collection(name)
 
     # ------------------------------------------------------------------ layout
     def _prefix(self, create: bool) -> str:
@@ -499,10 +508,7 @@ class MilvusStore:
     def open(self) -> None:
         """Load the collections (a server keeps them loaded) and read the committed state."""
         with self._lock:
-            for name in self.names.values():
-                state = str(self.client.get_load_state(name).get("state", ""))
-                if not state.endswith("Loaded"):
-                    self.client.load_collection(name)
+            self._load_collections()
             info = self.client.describe_collection(self.names["passages"])
             for f in info.get("fields", []):
                 if f.get("name") == "vector":

@@ -346,7 +346,21 @@ def render_answer(ans: dict, turn: int, question: str = "", documents: dict | No
     mode = ('<div class="qa-mode">由语言模型生成 · 每句已与所引原文核对</div>'
             if ans.get("mode") == "generative" else "")
     return (f'<div class="qa-answer">{searched}{mode}<div class="qa-text">{body}</div>{notes}'
-            f"{srcs}</div>")
+            f"{_unverified(ans)}{srcs}</div>")
+
+
+def _unverified(ans: dict) -> str:
+    """The sentences the model wrote that failed the verifier: never part of the answer, but
+    listed (struck through, with the reason) under a closed 未核实 fold, so a user can see
+    what the model claimed and why it is not shown as an answer."""
+    failed = [c for c in ans.get("checks") or [] if not c.get("verified")]
+    if not failed:
+        return ""
+    rows = "".join(f'<li><span class="qa-unverified">{esc(c["text"])}</span>'
+                   f'<span class="qa-unverified-mark">未核实：{esc(c["reason"])}</span></li>'
+                   for c in failed)
+    return (f'<details class="qa-unverified-list"><summary>模型另写了 {len(failed)} 句'
+            f"未能核实的话（未作为回答）</summary><ul>{rows}</ul></details>")
 
 
 def _notes(ans: dict) -> str:
@@ -358,10 +372,11 @@ def _notes(ans: dict) -> str:
 
 
 def render_generating(text: str, checked: Sequence[Any], searched: str = "",
-                      question: str = "") -> str:
-    """A generative answer while it streams: each complete sentence with grey badges once it
-    is verified, or struck through and marked 未能在原文中核实 (it will be dropped); the
-    sentence still being written as plain text. The final answer replaces all of it."""
+                      question: str = "", first: str = "") -> str:
+    """A generative answer while it streams, under `first` (the extractive answer's HTML,
+    shown at once): each complete sentence with grey badges once it is verified, or struck
+    through and marked 未能在原文中核实 (it will be dropped); the sentence still being
+    written as plain text. The final answer replaces all of it."""
     from qa.verify import CITATION, split_generated
 
     parts = []
@@ -378,7 +393,8 @@ def render_generating(text: str, checked: Sequence[Any], searched: str = "",
     if not tail and not checked:
         tail = CITATION.sub("", text)
     parts.append(esc(tail))
-    return (f'<div class="qa-answer">{_searched_line(searched, question)}'
+    return (f'{first}<div class="qa-answer qa-writing">{_searched_line(searched, question)}'
+            f'<div class="qa-mode">语言模型正在撰写 · 每句写完即与原文核对</div>'
             f'<div class="qa-text">{"".join(parts)}</div>'
             f'<span class="qa-status">{esc(GENERATING)}</span></div>')
 
@@ -590,16 +606,21 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
         yield "", pending, turns
         try:
             clean_question(searched)
-            final, shown = None, 0.0
+            final, shown, first = None, 0.0, ""
             for event in engine.answer(searched, int(top_k), mode, bool(strict), answer_mode,
                                        _history(turns)):
                 if event.answer is not None:
                     final = event.answer
-                elif time.monotonic() - shown > 0.1 or event.text[-1:] in "。！？]":
-                    shown = time.monotonic()  # tokens as they come, a few updates a second
-                    pending[-1] = {"role": "assistant", "content": render_generating(
-                        event.text, event.checked, searched, question)}
-                    yield "", pending, turns
+                    continue
+                if event.extractive is not None:  # the quoted answer first, at once
+                    first = render_answer(event.extractive.to_dict(), len(turns), question,
+                                          engine.documents)
+                elif time.monotonic() - shown <= 0.1 and event.text[-1:] not in "。！？]":
+                    continue
+                shown = time.monotonic()  # tokens as they come, a few updates a second
+                pending[-1] = {"role": "assistant", "content": render_generating(
+                    event.text, event.checked, searched, question, first)}
+                yield "", pending, turns
             if final is None:
                 raise QAError("no answer")
             ans = final.to_dict()

@@ -375,7 +375,9 @@ def new_terms(folded: str, passages: Sequence[str], min_chars: int = NOVEL_MIN) 
 
 def _missing(folded: str, grams: set[str], units: list[_Unit], passages: Sequence[str],
              novel_min: int, context: Sequence[str] = ()) -> list[str]:
-    out = _missing_numbers(folded, grams, units)
+    # the year a document's title names (南充市2024年统计公报) is the year of its sentences
+    title_years = {v + u for c in context for v, u in numbers(fold(c)) if u == "年"}
+    out = [n for n in _missing_numbers(folded, grams, units) if n not in title_years]
     joined = "\n".join(fold(p) for p in passages)
     titles = "\n".join(fold(c) for c in context)  # a title says 靖宇 for 靖宇县: kind ""
     out += [t for t, kind in hard_terms(folded).items()
@@ -398,8 +400,8 @@ def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequ
     """Whether the cited passage(s) support a generated sentence. A plain string counts as
     cited when passages are given; a GeneratedSentence needs its own citations too.
     `context` (the cited passages' document titles) may hold the names and places a
-    sentence uses (靖宇县 for a passage that says 全县); numbers and support must come from
-    the passages themselves."""
+    sentence uses (靖宇县 for a passage that says 全县) and the year (2024年 of a communiqué
+    whose sentences say 全年); other numbers and support must come from the passages."""
     text = sentence.text if isinstance(sentence, GeneratedSentence) else sentence
     cited = not isinstance(sentence, GeneratedSentence) or bool(sentence.citations)
     if not cited or not cited_passage_texts:

@@ -42,7 +42,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -264,7 +263,6 @@ def test_docx_zip_bomb_is_refused_before_decompressing(capsys, index, tmp_path):
     path = zip_bomb_docx(tmp_path / "bomb.docx", 250)  # 250 MB of spaces, ~1.2 MB on disk
     assert path.stat().st_size < 3_000_000
     tracemalloc.start()
-    t0 = time.perf_counter()
     try:
         with pytest.raises(ReadError, match=r"would unpack to 2\d\d MB \(limit 200 MB\).*zip "
                                             r"bomb") as info:
@@ -272,7 +270,6 @@ def test_docx_zip_bomb_is_refused_before_decompressing(capsys, index, tmp_path):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - t0 < 5
     assert peak < 20_000_000, peak  # nothing was decompressed
     assert info.value.path == str(path)
     ingest_fails(capsys, index, path, "possible zip bomb")
@@ -292,11 +289,10 @@ def test_docx_part_compressed_beyond_any_real_xml_is_refused(tmp_path):
 def test_fifty_megabyte_one_line_html_is_refused_by_size(capsys, index, tmp_path):
     path = one_line_html(tmp_path / "huge.html", 50)
     assert path.read_bytes().count(b"\n") == 0
-    t0 = time.perf_counter()
     line = ingest_fails(capsys, index, path,
                         rf"web page too large to extract \(5\d\.\d MB; the limit for "
                         rf"\.html/\.htm is {MAX_HTML_MB} MB\)")
-    assert time.perf_counter() - t0 < 10, line  # refused from its size, never parsed
+    assert "too large" in line  # refused from its size, never parsed (bench/ times it)
 
 
 def test_one_line_html_under_the_limit_is_read(capsys, index, tmp_path):
@@ -407,13 +403,9 @@ def test_ten_thousand_tiny_files_ingest_in_reasonable_time(capsys, tmp_path):
             f"第{i}号文件\n编号{i}的村在{2000 + i % 24}年修建了{i * 7 % 997}米道路。\n",
             encoding="utf-8")
     index = tmp_path / "idx"
-    t0 = time.perf_counter()
     code, out, _ = run_cli(capsys, "ingest", str(folder), "--index", str(index), "-q")
-    seconds = time.perf_counter() - t0
     assert code == 0, out
     assert "ingested 10000 documents" in out
-    print(f"10,000 files ingested in {seconds:.1f} s")
-    assert seconds < 120
     assert snapshot(index)["passages"] >= 10_000
     import sqlite3
 
@@ -483,12 +475,10 @@ def test_odd_question_gets_a_normal_answer(capsys, index_path, question, found):
         assert "资料中没有找到" in answer["answer"]
 
 
-def test_a_100000_character_question_is_truncated_and_answered_quickly(capsys, index_path):
-    t0 = time.perf_counter()
+def test_a_100000_character_question_is_truncated_and_answered(capsys, index_path):
     code, out, _ = run_cli(capsys, "ask", "--json", "卢氏模式是什么" * 14_286, "--index",
                            str(index_path))
     assert code == 0
-    assert time.perf_counter() - t0 < 20  # was 30 s: 1,428 clauses searched one by one
     answer = json.loads(out)
     assert answer["found"] is True
     assert "question truncated from 100002 to 10000 characters" in answer["warnings"]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gradio_client.exceptions import AppError
 
 from tests.checks import serve_copy
 from tests.test_bad_input import (
@@ -229,7 +230,7 @@ def test_a_server_path_that_was_not_uploaded_is_refused(page):
 # ---------------------------------------------------------------- questions: the API
 @pytest.mark.parametrize(("question", "message"), QUESTION_ERRORS)
 def test_unsearchable_question_is_an_api_error(page, question, message):
-    with pytest.raises(Exception, match=re.escape(message)):
+    with pytest.raises(AppError, match=re.escape(message)):
         page.client.predict(question, api_name="/ask")
 
 

@@ -4,7 +4,9 @@ qa.verify finds it in the passage it cites; anything else gives the extractive a
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import socket
 
 import pytest
@@ -12,9 +14,12 @@ import pytest
 from qa.answer import Answerer
 from qa.embed import HashEmbedder
 from qa.generate import (
+    EXCERPT_CHARS,
+    MAX_PASSAGES,
     NOTE_FAILED,
     NOTE_NO_ANSWER,
     NOTE_NOT_CHINESE,
+    NOTE_REFUSED,
     NOTE_UNVERIFIED,
     generative_answer,
     notes,
@@ -24,15 +29,15 @@ from qa.generate import (
 from qa.index import open_index
 from qa.ingest import ingest
 from qa.llm import NO_ANSWER, SYSTEM_PROMPT, LLMConfig
-from tests.checks import fake_llm_server, sse
+from tests.checks import fake_llm_server, read_passages, sse
 
 KEY = "sk-generate-test-9876543210"
 Q = "靖宇县2016年贫困发生率下降到多少"
 TRUE = "2016年，靖宇县建档立卡贫困对象实现1579户3182人脱贫[1]。"
 CHANGED_NUMBER = "2016年，靖宇县的贫困发生率由19.7%下降到12.2%[1]。"
 WRONG_CITATION = "2016年全县建档立卡贫困对象实现1579户3182人脱贫[2]。"
-UNCITED = "靖宇县实现了脱贫攻坚首战告捷。"
-OUT_OF_RANGE = "2016年全县建档立卡贫困对象实现1579户3182人脱贫[9]。"
+UNCITED = "靖宇县实现了脱贫攻坚首战告捷。"  # true: passage [1] says it
+INVENTED = "靖宇县被评为全国脱贫攻坚示范县。"  # no passage says it
 
 
 # `index_path` and `answerer`: the default corpus with the fake embedder (tests/conftest.py)
@@ -52,12 +57,16 @@ def _reply(handler, *chunks: str) -> None:
     handler.script = {"reply": (200, "text/event-stream", sse(*chunks))}
 
 
-def _check_citations(d: dict) -> None:
+def _check_citations(d: dict, index_path) -> None:
+    """Every citation shown quotes a whole sentence of its passage as the store holds it (read
+    from SQLite, not through the code under test), at the offsets it gives."""
+    stored = {p["id"]: p["text"] for p in read_passages(index_path)}
     numbers = sorted({c["n"] for c in d["citations"]})
     assert numbers == list(range(1, len(numbers) + 1))
     for c in d["citations"]:
-        assert c["text"][c["start"]:c["end"]] == c["quote"] and c["quote"]
-        assert c["verified"] is True
+        text = stored[c["passage_id"]]
+        assert c["quote"] and text[c["start"]:c["end"]] == c["quote"]
+        assert c["end"] == len(text) or c["quote"][-1] in "。！？；!?;" or text[c["end"]] == "\n"
 
 
 def _no_key(*outputs) -> None:
@@ -72,7 +81,7 @@ def test_the_extractive_answer_is_the_default_mode(answerer):
     assert d["citations"] and all(c["verified"] is True for c in d["citations"])
 
 
-def test_a_true_cited_sentence_survives_with_a_verbatim_quote(answerer, llm):
+def test_a_true_cited_sentence_survives_with_a_verbatim_quote(answerer, llm, index_path):
     url, handler = llm
     extractive = answerer.ask(Q)
     _reply(handler, TRUE[:9], TRUE[9:])
@@ -82,48 +91,99 @@ def test_a_true_cited_sentence_survives_with_a_verbatim_quote(answerer, llm):
     assert d["answer"] == TRUE[:-4] + "。[1]"  # the mark after the sentence, as extractive
     [c] = d["citations"]
     assert c["n"] == 1 and "1579户3182人脱贫" in c["quote"]
-    _check_citations(d)
+    _check_citations(d, index_path)
     assert d["segments"] == [{"label": "", "text": TRUE[:-4] + "。", "n": 1, "line": 0}]
     assert not notes(ans.warnings)
     # the model saw the passage the extractive answer quotes as [1]
     [request] = handler.seen
-    assert request["body"]["messages"][0]["content"] == SYSTEM_PROMPT
+    assert request["body"]["messages"][0]["content"].startswith(SYSTEM_PROMPT)
     assert extractive.citations[0].quote in request["body"]["messages"][-1]["content"]
 
 
-def test_failing_and_uncited_sentences_are_dropped(answerer, llm):
+def test_failing_and_invented_sentences_are_dropped(answerer, llm, index_path):
     url, handler = llm
-    _reply(handler, CHANGED_NUMBER, WRONG_CITATION, UNCITED, OUT_OF_RANGE, TRUE)
+    _reply(handler, CHANGED_NUMBER, INVENTED, "编造的一句。", TRUE)
     ans = generative_answer(answerer.ask(Q), _config(url))
     d = ans.to_dict()
     assert d["mode"] == "generative"
-    assert "12.2%" not in d["answer"] and "告捷" not in d["answer"] and "[9]" not in d["answer"]
-    assert d["answer"].count("[") == 1 and d["answer"].endswith("脱贫。[1]")
-    _check_citations(d)
-    assert any("4 句未能在原文中核实" in n for n in notes(ans.warnings))
+    assert "12.2%" not in d["answer"] and "示范县" not in d["answer"]
+    assert "编造" not in d["answer"]  # too short to be looked for in other passages
+    assert d["answer"] == TRUE[:-4] + "。[1]"
+    _check_citations(d, index_path)
+    assert any("3 句未能在原文中核实" in n for n in notes(ans.warnings))
 
 
-def test_a_sentence_citing_two_passages_is_renumbered(answerer, llm):
+def test_a_sentence_without_or_with_a_wrong_citation_is_checked_against_each_passage(
+        answerer, llm, index_path):
+    url, handler = llm
+    extractive = answerer.ask(Q)
+    _reply(handler, WRONG_CITATION, UNCITED)
+    d = generative_answer(extractive, _config(url)).to_dict()
+    assert d["mode"] == "generative" and "告捷" in d["answer"] and "[2]" not in d["answer"]
+    _check_citations(d, index_path)
+    wrong, uncited = d["checks"]
+    assert wrong["verified"] and wrong["reason"].endswith("（出处由核对补上）")
+    # the model's [2] stays on record as not verified; [1] is the verifier's
+    assert [(c["n"], c["verified"]) for c in wrong["citations"]] == [(2, False), (1, True)]
+    assert uncited["verified"] and [c["n"] for c in uncited["citations"]] == [1]
+    assert uncited["citations"][0]["reason"] == "已核实（出处由核对补上）"
+
+
+def test_a_citation_its_passage_does_not_support_is_recorded_unverified(answerer, llm,
+                                                                        index_path):
     url, handler = llm
     extractive = answerer.ask(Q)
     passages = prompt_passages(extractive)
     third = next(i for i, p in enumerate(passages, 1) if "1579户3182名" in p["text"])
+    # the third passage says 1579户3182名 but neither 3182人 nor 建档立卡
     _reply(handler, f"2016年有1579户3182名贫困对象达到退出标准[{third}]。", TRUE,
            f"2016年全县建档立卡贫困对象实现1579户3182人脱贫[1][{third}]。")
     d = generative_answer(extractive, _config(url)).to_dict()
     assert d["mode"] == "generative"
-    # by order of appearance, not [3], [1]; a sentence supported by two passages shows both
-    assert [s["n"] for s in d["segments"]] == [1, 2, 2, 1]
-    assert d["answer"].endswith("脱贫。[2][1]")
+    # numbered by order of appearance, not [3], [1]; the unsupported [3] is not shown
+    assert [s["n"] for s in d["segments"]] == [1, 2, 2]
+    assert d["answer"].endswith("脱贫。[2]")
     assert {c["passage_id"] for c in d["citations"] if c["n"] == 1} == {
         passages[third - 1]["passage_id"]}
-    _check_citations(d)
+    _check_citations(d, index_path)
+    last = d["checks"][2]
+    assert last["verified"] is True
+    assert [(c["n"], c["verified"]) for c in last["citations"]] == [(1, True), (third, False)]
+    assert "建档立卡" in last["citations"][1]["reason"]
+
+
+def test_each_sentence_records_the_verifiers_outcome_and_reason(answerer, llm):
+    url, handler = llm
+    _reply(handler, TRUE, CHANGED_NUMBER, INVENTED, "编造的一句[9]。")
+    d = generative_answer(answerer.ask(Q), _config(url)).to_dict()
+    outcome = [(c["verified"], c["reason"]) for c in d["checks"]]
+    assert outcome[0] == (True, "已核实")
+    assert outcome[1][0] is False and "12.2%" in outcome[1][1]  # the changed number
+    assert outcome[2][0] is False and outcome[2][1] in ("没有标注出处", "所引资料中没有：示范县")
+    assert outcome[3] == (False, "引用了不存在的资料编号")
+    assert d["checks"][3]["citations"] == [
+        {"n": 9, "passage_id": "", "verified": False, "reason": "引用了不存在的资料编号"}]
+    assert "12.2%" not in d["answer"]
+
+
+def test_the_model_reads_short_excerpts_and_the_questions_constraints(answerer, llm):
+    url, handler = llm
+    extractive = answerer.ask(Q)
+    _reply(handler, TRUE)
+    generative_answer(extractive, _config(url))
+    prompt = handler.seen[0]["body"]["messages"][-1]["content"]
+    assert "（问的是2016年" in prompt
+    assert extractive.citations[0].quote in prompt  # the answer's own sentence comes first
+    assert len(re.findall(r"^\[\d+\] ", prompt, re.M)) <= MAX_PASSAGES
+    blocks = [re.sub(r"^\[\d+\] 《[^》]*》", "", x) for x in prompt.splitlines()
+              if re.match(r"\[\d+\] ", x)]
+    assert blocks and all(len(b) <= EXCERPT_CHARS for b in blocks)
 
 
 def test_nothing_verified_gives_the_extractive_answer_with_a_note(answerer, llm):
     url, handler = llm
     extractive = answerer.ask(Q)
-    _reply(handler, CHANGED_NUMBER, WRONG_CITATION, UNCITED)
+    _reply(handler, CHANGED_NUMBER, INVENTED, "编造的一句[2]。")
     ans = generative_answer(extractive, _config(url))
     assert ans.mode == "extractive" and ans.answer == extractive.answer
     assert ans.citations == extractive.citations
@@ -131,13 +191,25 @@ def test_nothing_verified_gives_the_extractive_answer_with_a_note(answerer, llm)
     assert NOTE_UNVERIFIED not in extractive.warnings  # the caller's answer is not changed
 
 
-def test_no_answer_reply_gives_the_extractive_answer(answerer, llm):
+def test_no_answer_reply_keeps_a_confident_extractive_answer(answerer, llm):
     url, handler = llm
     extractive = answerer.ask(Q)
+    assert extractive.confident
     _reply(handler, NO_ANSWER, "。")
     ans = generative_answer(extractive, _config(url))
     assert ans.mode == "extractive" and ans.answer == extractive.answer
     assert notes(ans.warnings) == [NOTE_NO_ANSWER]
+
+
+def test_no_answer_reply_wins_over_a_weak_extractive_answer(answerer, llm):
+    url, handler = llm
+    weak = dataclasses.replace(answerer.ask(Q), confident=False)
+    _reply(handler, NO_ANSWER, "。")
+    ans = generative_answer(weak, _config(url))
+    assert ans.found is False and ans.citations == []
+    assert ans.answer.startswith(NO_ANSWER)
+    assert ans.passages == weak.passages  # the nearest passages are still shown
+    assert notes(ans.warnings) == [NOTE_REFUSED]
 
 
 def test_a_question_the_collection_does_not_answer_is_not_sent(answerer, llm):
@@ -199,7 +271,7 @@ def test_an_instruction_inside_a_document_stays_out_of_the_system_prompt(tmp_pat
     ans = generative_answer(extractive, _config(url))
     [request] = handler.seen
     messages = request["body"]["messages"]
-    assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
+    assert messages[0]["role"] == "system" and messages[0]["content"].startswith(SYSTEM_PROMPT)
     assert attack not in messages[0]["content"] and attack in messages[-1]["content"]
     assert ans.mode == "extractive" and ans.answer == extractive.answer
     assert SYSTEM_PROMPT[:40] not in ans.answer and notes(ans.warnings) == [NOTE_UNVERIFIED]
@@ -209,7 +281,9 @@ def test_streaming_checks_each_sentence_when_it_is_complete(answerer, llm):
     url, handler = llm
     second = "贫困发生率由19.7%下降到15.2%[1]。"
     _reply(handler, TRUE[:-4], "[1]。", second[:6], second[6:])
-    events = list(stream_generative(answerer.ask(Q), _config(url)))
+    extractive = answerer.ask(Q)
+    first, *events = list(stream_generative(extractive, _config(url)))
+    assert first.extractive is extractive and first.answer is None  # shown while it writes
     assert [e.text for e in events[:-1]] == [TRUE[:-4], TRUE, TRUE + second[:6], TRUE + second]
     assert [len(e.checked) for e in events] == [0, 0, 1, 1, 2]
     assert events[2].checked[0].verdict.ok
@@ -231,8 +305,9 @@ def test_history_is_sent_for_follow_ups(answerer, llm):
     _reply(handler, TRUE)
     generative_answer(answerer.ask(Q), _config(url),
                       history=[("靖宇县在哪里？", "靖宇县位于吉林省[1]。")])
-    roles = [m["role"] for m in handler.seen[0]["body"]["messages"]]
-    assert roles == ["system", "user", "assistant", "user"]
+    messages = handler.seen[0]["body"]["messages"]
+    assert [m["content"] for m in messages[-3:-1]] == ["靖宇县在哪里？", "靖宇县位于吉林省。"]
+    assert messages[-1]["role"] == "user" and Q in messages[-1]["content"]
 
 
 # ---------------------------------------------------------------- the command line
@@ -248,7 +323,7 @@ def test_cli_generative_json(index_path, llm, monkeypatch, capsys):
     assert code == 0
     d = json.loads(out)
     assert d["mode"] == "generative" and d["citations"]
-    _check_citations(d)
+    _check_citations(d, index_path)
     assert handler.seen[0]["auth"] == f"Bearer {KEY}"
     assert handler.seen[0]["body"]["model"] == "tiny"
     _no_key(out, err)

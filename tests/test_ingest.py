@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pytest
 
 from qa.cli import main
+from qa.errors import IndexStateError
 from tests.checks import fail_after_first_add, read_passages
 from tests.paths import CORPUS
 
@@ -19,9 +19,7 @@ def _passages(index):
 
 def test_ingest_seeds_writes_passages_and_summary(tmp_path, capsys):
     index = tmp_path / "idx"
-    t0 = time.perf_counter()
     assert main(["ingest", str(CORPUS), "--index", str(index), "-q"]) == 0
-    assert time.perf_counter() - t0 < 10
     out = capsys.readouterr().out
     assert "ingested 5 documents" in out
     assert "flag spun (1): 000_7e6e3292d6c6a094" in out
@@ -134,7 +132,7 @@ def test_rebuild_with_another_model_keeps_the_documents_and_foreign_files(tmp_pa
     assert main(["ingest", str(CORPUS), "--index", str(index), "-q"]) == 0
     (index / "README.md").write_text("ours", encoding="utf-8")
     monkeypatch.setenv("QA_EMBED_MODEL", "hash-32")
-    with pytest.raises(Exception, match="hash-64"):
+    with pytest.raises(IndexStateError, match="hash-64"):
         open_index(index, HashEmbedder(32))
     assert main(["ingest", str(CORPUS / "001_b251bfdd5ef11c19.txt"), "--index", str(index),
                  "--rebuild", "-q"]) == 0

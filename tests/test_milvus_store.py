@@ -479,3 +479,29 @@ def test_near_duplicate_links_follow_every_write(tmp_path, monkeypatch):
     assert idx.refresh() and idx.duplicates(["site_a", "site_b"]) == {}
     stored = _stored(path)
     assert stored["tombstones"] == 0 and stored["uncommitted"] == 0
+
+
+def test_one_process_ingests_and_others_read_ask_and_remove(tmp_path):
+    """Each command a process of its own, as a user runs them: the collections the ingest
+    made are released when it exits, and the next process must load them."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QA_STORE": f"milvus:{tmp_path / 'm.db'}", "QA_EMBED_MODEL": "hash"}
+    folder = tmp_path / "idx"
+
+    def qa(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "qa.cli", *args, "--index", str(folder)],
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    qa("ingest", str(CORPUS), "-q")
+    # the folder holds the pointer to Milvus and the manifest, never a local store's files
+    assert not (folder / "store.sqlite").exists() and (folder / "milvus.json").exists()
+    listed = qa("docs")
+    assert "004_02c3d19073bbefd4" in listed and listed.count("passages") == 5
+    answer = json.loads(qa("ask", "卢氏模式是什么", "--json"))
+    assert answer["found"] and answer["citations"][0]["doc_id"].startswith("003_")
+    qa("remove", "004_02c3d19073bbefd4")
+    assert "004_02c3d19073bbefd4" not in qa("docs")

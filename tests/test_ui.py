@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gradio_client.exceptions import AppError
 
 from tests.checks import serve_copy
 from tests.paths import CORPUS
@@ -83,7 +84,7 @@ def test_ask_endpoint_options_and_errors(client):
     got = client.predict("卢氏模式是什么", 3, "bm25", api_name="/ask")
     assert got["found"] is True
     assert len(got["passages"]) <= 8
-    with pytest.raises(Exception, match=r"empty|问题"):
+    with pytest.raises(AppError, match=r"empty|问题"):
         client.predict("   ", api_name="/ask")
 
 
@@ -324,7 +325,7 @@ def test_ask_endpoint_generative(llm_server):
 
 
 def test_ask_endpoint_generative_without_a_model(client):
-    with pytest.raises(Exception, match="QA_LLM_URL"):
+    with pytest.raises(AppError, match="QA_LLM_URL"):
         client.predict(GEN_Q, 8, "hybrid", False, "generative", api_name="/ask")
 
 
@@ -332,16 +333,24 @@ def test_generative_answer_streams_and_renders(llm_server):
     from qa.ui import render_answer, render_generating
 
     engine = llm_server[0].qa_engine
-    events = list(engine.answer(GEN_Q, answer="生成"))
+    first, *events = list(engine.answer(GEN_Q, answer="生成"))
     assert len(events) >= 3 and events[-1].answer.mode == "generative"
-    partial = render_generating(events[0].text, events[0].checked)
-    assert "生成中" in partial and GEN_TRUE[:10] in partial and "cite" not in partial
+    # the quoted answer is there before the model writes a word, and stays above its text
+    quoted = render_answer(first.extractive.to_dict(), 0)
+    assert first.answer is None and first.extractive.mode == "extractive" and "cite" in quoted
+    partial = render_generating(events[0].text, events[0].checked, first=quoted)
+    assert partial.startswith(quoted) and "生成中" in partial
+    assert GEN_TRUE[:10] in partial.removeprefix(quoted)
+    assert "qa-pending" not in partial  # no badge before the sentence is checked
     done = next(e for e in events if len(e.checked) == 2)
     shown = render_generating(done.text, done.checked)
     assert shown.count('class="cite qa-pending"') == 1 and "未能在原文中核实" in shown
     final = render_answer(events[-1].answer.to_dict(), 0)
-    assert "由语言模型生成" in final and "编造" not in final
-    assert final.count('<a class="cite qa-ref') == 1 and "已略去" in final
+    assert "由语言模型生成" in final and final.count('<a class="cite qa-ref') == 1
+    assert "已略去" in final
+    # the dropped sentence is not in the answer text, only struck through in the fold
+    text, fold = final.split('<details class="qa-unverified-list">')
+    assert "编造" not in text and "编造" in fold and "未核实：" in fold
 
 
 def test_ask_endpoint_completes_a_follow_up_from_the_previous_question(client):
