@@ -17,15 +17,15 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) models
 
 models: $(STAMP)
-	$(PY) -m qa.cli models fetch
+	$(PY) -m qa.app.cli models fetch
 
 # the local instruct LLM (chosen for this machine) that generative answers and their
 # integration test serve; not needed for extractive answers
 llm-model: $(STAMP)
-	$(PY) -m qa.llm_models fetch
+	$(PY) -m qa.generate.local fetch
 
 index: setup
-	$(PY) -m qa.cli ingest corpus --index $(INDEX)
+	$(PY) -m qa.app.cli ingest corpus --index $(INDEX)
 
 run: index
 	$(PY) app.py --index $(INDEX)

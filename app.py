@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from qa.cli import main
+from qa.app.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["serve", *sys.argv[1:]]))

@@ -1,6 +1,7 @@
 """Answer quality on the public sets and the default corpus, with held-out halves.
 
-For every question `qa.answer.Answerer.ask` runs as `qa ask` does; query embeddings are cached
+For every question `qa.answer.answerer.Answerer.ask` runs as `qa ask` does; query embeddings are
+cached
 (bench/common.py) so a rerun costs only search + answer time. Sets:
 
   cmrc, drcd        all CMRC 2018 / DRCD dev questions over their own paragraphs
@@ -90,7 +91,7 @@ class CachedQueries:
         return getattr(self._e, "vector_space", None)
 
     def embed_queries(self, texts):
-        from qa.text import normalize_query
+        from qa.text.normalize import normalize_query
 
         keys = [normalize_query(t) for t in texts]
         if all(k in self._v for k in keys):
@@ -110,10 +111,10 @@ def load(path: Path, limit: int | None) -> list[dict]:
 
 def run_set(name: str, limit: int | None, embedder, indexes: dict, dump: Path | None,
             found=None) -> dict:
-    from qa.answer import Answerer
-    from qa.evaluate import norm
-    from qa.index import open_index
-    from qa.text import normalize_query
+    from qa.answer.answerer import Answerer
+    from qa.answer.evaluate import norm
+    from qa.store.index import open_index
+    from qa.text.normalize import normalize_query
 
     corpus, qfile, kind = SETS[name]
     if not qfile.exists():
@@ -205,7 +206,7 @@ def lgo_metrics(recs: list[dict]) -> dict:
 
 
 def dev_metrics(recs: list[dict]) -> dict:
-    from qa.evaluate import norm
+    from qa.answer.evaluate import norm
 
     if not recs:
         return {}
@@ -267,7 +268,7 @@ SWEEP = (0.50, 0.60, 0.65, 0.70, 0.75, 0.80)  # lgo rejection targets for the tr
 
 
 def _rows(recs: list[dict], names: tuple[str, ...]) -> np.ndarray:
-    from qa.evidence import feature_row
+    from qa.answer.evidence import feature_row
 
     return np.array([[feature_row(r["evidence"] or {})[k] for k in names] for r in recs]
                     ).reshape(-1, len(names))
@@ -322,7 +323,7 @@ def _fit(pos: list[np.ndarray], neg: list[np.ndarray], names: tuple[str, ...], k
                                                        "bias": round(float(theta[0]), 4)}
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from qa.trees import Tree, TreeEnsemble
+    from qa.answer.trees import Tree, TreeEnsemble
 
     xs, ys, ws = [], [], []
     for group, label in ((pos, 1.0), (neg, 0.0)):
@@ -457,29 +458,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="questions per set (evenly spaced)")
     ap.add_argument("--dump", type=Path, help="write every answer record to DIR/<set>.jsonl")
     ap.add_argument("--calibrate", action="store_true",
-                    help="fit the found/not-found model (qa.evidence.FoundModel) on the even "
-                         "half of cmrc, drcd, dureader and their lgo versions; report the odd")
+                    help="fit the found/not-found model (qa.answer.evidence.FoundModel) on "
+                         "the even half of cmrc, drcd, dureader and their lgo versions; report the "
+                         "odd")
     ap.add_argument("--strict", action="store_true", help="the strict operating point")
     ap.add_argument("--write", action="store_true",
-                    help="with --calibrate: save the fitted model to qa/calibration.json")
+                    help="with --calibrate: save the fitted model to qa/answer/calibration.json")
     ap.add_argument("--model", choices=("trees", "linear"), default="trees",
                     help="with --calibrate: boosted trees (default) or a logistic model")
     ap.add_argument("--from-dump", type=Path,
                     help="with --calibrate: fit on the records of an earlier --dump of a "
                          "--calibrate run instead of answering again")
     args = ap.parse_args(argv)
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     found = None
     if args.strict:
-        from qa.evidence import load_found_model
+        from qa.answer.evidence import load_found_model
 
         found = load_found_model(get_embedder().name).strict()
     if args.calibrate:
-        from qa.evidence import ALWAYS
+        from qa.answer.evidence import ALWAYS
 
         found = ALWAYS  # answer everything; the decision is applied offline
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     embedder = get_embedder()
     indexes: dict = {}
@@ -501,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.from_dump or res["kind"] != "dev":  # dumps keep no question rows
                 print(f"| {name} | {half} | {fmt(metric(part))} |", flush=True)
     if args.calibrate:
-        from qa.evidence import CALIBRATION, FEATURES, LEXICAL
+        from qa.answer.evidence import CALIBRATION, FEATURES, LEXICAL
 
         table = json.loads(CALIBRATION.read_text("utf-8")) if CALIBRATION.exists() else {}
         for key, names, label in ((embedder.name, FEATURES, f"{embedder.name}: lexical + "

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.models import qa_home  # noqa: E402
+from qa.embed.models import qa_home  # noqa: E402
 
 
 def cache_root() -> Path:
@@ -51,8 +51,9 @@ def model_tag(embedder) -> str:
 
 # The modules that turn a file into passages and tokens: an index built by other versions of
 # them is not reused (a stale index once hid a gold paragraph the current cleaning keeps).
-INGEST_CODE = ("readers.py", "documents.py", "clean.py", "boilerplate.py", "flags.py",
-               "corpus.py", "split.py", "text.py", "tokenize.py", "ocr.py")
+INGEST_CODE = ("ingest/readers.py", "ingest/documents.py", "ingest/clean.py",
+               "ingest/boilerplate.py", "ingest/flags.py", "ingest/corpus.py", "ingest/split.py",
+               "text/normalize.py", "text/tokenize.py", "ingest/ocr.py")
 
 
 def ingest_code_hash() -> str:
@@ -85,7 +86,7 @@ def ensure_index(name: str, source: Path, embedder, log=print) -> Path:
 
 def cached_query_vectors(name: str, questions: list[str], embedder) -> np.ndarray:
     """Query embeddings (as search() computes them), cached per set and model by text."""
-    from qa.text import normalize_query
+    from qa.text.normalize import normalize_query
 
     stem = cache_root() / "queries" / f"{name}-{model_tag(embedder)}"
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +173,7 @@ def stored_passages(folder: Path) -> list:
     """The passages of a cached benchmark index, in either layout, without opening it as an
     index (which would check the configured embedding against the one it was built with)."""
     if (folder / "store.sqlite").exists():
-        from qa.localstore import LocalStore
+        from qa.store.local import LocalStore
 
         store = LocalStore(folder, 0)
         store.open()
@@ -180,6 +181,6 @@ def stored_passages(folder: Path) -> list:
             return [p for _, p in store.all_passages()]
         finally:
             store.close()
-    from qa.store import Collection
+    from qa.store.legacy import Collection
 
     return Collection(folder).passages

@@ -1,4 +1,5 @@
-"""Near-duplicate detection (qa.dedup) on real news: speed, groups, and pairs to judge by eye.
+"""Near-duplicate detection (qa.ingest.dedup) on real news: speed, groups, and pairs to judge by
+eye.
 
 Streams the first --limit articles of ../shared/data/news/crud_news.jsonl.gz (never unpacked),
 signs every text, and prints markdown tables:
@@ -7,12 +8,12 @@ signs every text, and prints markdown tables:
 - per threshold (0.7 / 0.8 / 0.9): LSH bands, near-duplicate pairs and groups, and how many of
   the pairs the exact Jaccard similarity of the shingle sets confirms;
 - example pairs at 0.8 with estimated and exact Jaccard and where the texts differ;
-- MinHash against a 64-bit SimHash on the same shingles (why qa.dedup uses MinHash);
+- MinHash against a 64-bit SimHash on the same shingles (why qa.ingest.dedup uses MinHash);
 - index memory and persistence size.
 
     .venv/bin/python bench/dedup.py [--limit 20000] [--examples 5]
 
-Only qa.dedup is imported (it reads a few of its internals to compare estimators): no model.
+Only qa.ingest.dedup is imported (it reads a few of its internals to compare estimators): no model.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa import dedup  # noqa: E402
-from qa.dedup import DuplicateIndex, jaccard, signature  # noqa: E402
+from qa.ingest import dedup  # noqa: E402
+from qa.ingest.dedup import DuplicateIndex, jaccard, signature  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "news" / "crud_news.jsonl.gz"
 THRESHOLDS = (0.7, 0.8, 0.9)

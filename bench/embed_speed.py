@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import EXT, ROOT, index_dir, machine_info, report, stored_passages
 
-VARIANTS = {  # name: environment for qa.embed.get_embedder
+VARIANTS = {  # name: environment for qa.embed.embedders.get_embedder
     "torch float32": {"QA_EMBED_BACKEND": "torch", "QA_EMBED_DTYPE": "float32"},
     "torch bfloat16": {"QA_EMBED_BACKEND": "torch", "QA_EMBED_DTYPE": "bfloat16"},
     "onnx float32": {"QA_EMBED_BACKEND": "onnx", "QA_EMBED_DTYPE": "float32"},
@@ -38,8 +38,8 @@ BASELINE = "torch float32"
 
 
 def seed_passages(n: int = 40) -> list[str]:
-    from qa.embed import get_embedder
-    from qa.index import search_text
+    from qa.embed.embedders import get_embedder
+    from qa.store.index import search_text
 
     folder = index_dir("seeds", ROOT / "corpus", get_embedder())
     return [search_text(p) for p in stored_passages(folder)[:n]]
@@ -52,7 +52,7 @@ def questions() -> list[str]:
 
 def speed(name: str) -> dict:
     """Run in a subprocess: the variant's own numbers."""
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     emb = get_embedder()
     docs, qs = seed_passages(), questions()
@@ -85,10 +85,10 @@ def run_child(name: str) -> dict:
 # --------------------------------------------------------------------------- quality
 def quality(name: str) -> dict:
     """Dense MRR@10 on 300 questions of each set, and the question vectors (for agreement)."""
-    from qa.embed import get_embedder
-    from qa.index import search_text
-    from qa.text import normalize_query
-    from qa.vcache import embed_cached
+    from qa.embed.embedders import get_embedder
+    from qa.embed.vcache import embed_cached
+    from qa.store.index import search_text
+    from qa.text.normalize import normalize_query
 
     for key in ("QA_EMBED_BACKEND", "QA_EMBED_DTYPE"):
         os.environ.pop(key, None)

@@ -2,7 +2,7 @@
 
 For the questions of each set (real embedding model): the extractive answer as `qa ask`
 gives it (timed), then the generative one from a local llama.cpp server serving a Qwen 2.5
-Instruct GGUF that PyPI packages carry (`qa.llm_models`), streamed: time to the first token,
+Instruct GGUF that PyPI packages carry (`qa.generate.local`), streamed: time to the first token,
 time to the whole answer (retrieval included in both), how many of the sentences the model
 wrote passed the verifier, whether anything survived (else the extractive fallback is what
 the user sees), fact recall of the answer shown, and found/refused against the gold label
@@ -33,7 +33,7 @@ DEFAULT_SETS = "dev:0,heldout:30,policy-heldout:30,shift-dev:0,shift-cmrc:16"
 
 
 def fact_recall(row: dict, answer: str) -> float:
-    from qa.evaluate import norm
+    from qa.answer.evaluate import norm
 
     text = norm(answer)
     return sum(any(norm(x) in text for x in g) for g in row["facts"]) / max(len(row["facts"]), 1)
@@ -48,9 +48,9 @@ def unverified_shown(answer) -> int:
 
 
 def run_model(key: str, sets: list[tuple[str, int]], answerers: dict, args) -> list[dict]:
-    from qa.generate import notes, stream_generative
-    from qa.llm import LLMConfig
-    from qa.llm_models import choose_llm, fetch_llm_model, local_server
+    from qa.generate.client import LLMConfig
+    from qa.generate.local import choose_llm, fetch_llm_model, local_server
+    from qa.generate.written import notes, stream_generative
 
     spec = choose_llm(key)
     fetch_llm_model(spec=spec)
@@ -108,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump", default=None, help="write every reply as JSON lines")
     args = parser.parse_args(argv)
 
-    from qa.answer import Answerer
-    from qa.embed import get_embedder
-    from qa.index import open_index
-    from qa.llm_models import default_threads
+    from qa.answer.answerer import Answerer
+    from qa.embed.embedders import get_embedder
+    from qa.generate.local import default_threads
+    from qa.store.index import open_index
 
     args.threads = args.threads or default_threads()
     sets = [(n, int(k)) for n, k in (x.split(":") for x in args.sets.split(","))]
@@ -181,7 +181,7 @@ def _column(rs: list[dict]) -> dict[str, str]:
 
 
 def table(results: list[dict], embedder, args) -> str:
-    from qa.llm_models import choose_llm
+    from qa.generate.local import choose_llm
 
     lines = [f"Machine: {machine_info()}",
              f"Embedding: {embedder.name}; LLM on llama.cpp (xllamacpp), {args.threads} "

@@ -25,11 +25,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 from common import machine_info  # noqa: E402
 
-from qa.answer import Answerer  # noqa: E402
-from qa.embed import get_embedder  # noqa: E402
-from qa.index import open_index  # noqa: E402
-from qa.ingest import ingest  # noqa: E402
-from qa.search import search  # noqa: E402
+from qa.answer.answerer import Answerer  # noqa: E402
+from qa.embed.embedders import get_embedder  # noqa: E402
+from qa.ingest.pipeline import ingest  # noqa: E402
+from qa.retrieve.search import search  # noqa: E402
+from qa.store.index import open_index  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 QUESTIONS = ["卢氏模式是什么", "靖宇县2016年有多少贫困人口脱贫", "共青城的一个托底五个全覆盖是什么",

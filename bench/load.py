@@ -71,7 +71,7 @@ def question_pool() -> list[str]:
 def start_server(index: Path, port: int, log: Path) -> subprocess.Popen:
     # no vector cache: an upload embeds its text, as a new document would
     env = {**os.environ, "QA_VECTOR_CACHE": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--index", str(index),
+    proc = subprocess.Popen([sys.executable, "-m", "qa.app.cli", "serve", "--index", str(index),
                              "--port", str(port)], stdout=log.open("w"),
                             stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     import httpx
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gradio_client import Client, handle_file
 
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     rng = random.Random(7)
     pool = question_pool()

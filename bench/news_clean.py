@@ -1,7 +1,8 @@
 """How cleaning treats real news it was never fitted to: the CRUD-RAG news collection.
 
 Streams a sample of ../shared/data/news/crud_news.jsonl.gz (never unpacked), learns the
-sample's repeated boilerplate as one ingest batch (qa.boilerplate.learn), cleans every article
+sample's repeated boilerplate as one ingest batch (qa.ingest.boilerplate.learn), cleans every
+article
 by shape alone and with the batch, and prints markdown tables: how many articles lost
 trailing/leading chrome, the most common removed segments, what the batch learned, and every
 removed segment that *looks like content* (long, or with a statement ending in 。) so a human
@@ -9,7 +10,7 @@ can check that nothing was lost.
 
     .venv/bin/python bench/news_clean.py [--limit 5000] [--offset 0] [--min-docs 3]
 
-Only qa.clean and qa.boilerplate are imported: no model, no torch.
+Only qa.ingest.clean and qa.ingest.boilerplate are imported: no model, no torch.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.boilerplate import learn  # noqa: E402
-from qa.clean import clean  # noqa: E402
+from qa.ingest.boilerplate import learn  # noqa: E402
+from qa.ingest.clean import clean  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "news" / "crud_news.jsonl.gz"
 EDGE = ("leading-chrome", "trailing-chrome")

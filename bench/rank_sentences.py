@@ -2,7 +2,7 @@
 
 For every question of the chosen sets the answerer gathers its candidate sentences as `qa ask`
 does (search, named-term check, constraint check) and each candidate gets the features of
-`qa.evidence.SENTENCE_FEATURES` (word coverage, the passage's and the sentence's own cosine
+`qa.answer.evidence.SENTENCE_FEATURES` (word coverage, the passage's and the sentence's own cosine
 with the question, answer type, …). A sentence is a positive when it holds one of the gold
 answers (CMRC/DRCD/DuReader spans; the facts of the policy and default-corpus sets). A
 softmax over each question's candidates is fitted to put the positives first (every set
@@ -10,7 +10,7 @@ weighted equally); the table compares top-1 containment of the fitted ranking wi
 hand-set one on both halves.
 
     .venv/bin/python bench/rank_sentences.py                     # fit and report
-    .venv/bin/python bench/rank_sentences.py --write             # also save to qa/calibration.json
+    .venv/bin/python bench/rank_sentences.py --write  # also save to qa/answer/calibration.json
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def log(msg: str) -> None:
 
 def gold_of(row: dict) -> list[list[str]]:
     """Groups of gold strings: a sentence is positive when it holds one of any group."""
-    from qa.evaluate import norm
+    from qa.answer.evaluate import norm
 
     if "answers" in row:
         return [[norm(a) for a in row["answers"] if a]]
@@ -45,12 +45,12 @@ def gold_of(row: dict) -> list[list[str]]:
 
 def collect(name: str, limit: int | None, embedder, indexes: dict) -> list[dict]:
     """Per question: the candidates' feature rows, labels and current scores."""
-    from qa.answer import Answerer
-    from qa.evaluate import norm
-    from qa.evidence import ALWAYS, sentence_features
-    from qa.index import open_index
-    from qa.question import analyze
-    from qa.text import normalize_query
+    from qa.answer.answerer import Answerer
+    from qa.answer.evaluate import norm
+    from qa.answer.evidence import ALWAYS, sentence_features
+    from qa.answer.question import analyze
+    from qa.store.index import open_index
+    from qa.text.normalize import normalize_query
 
     corpus, qfile, _ = SETS[name]
     rows = [r for r in load(qfile, limit) if r.get("answerable", True)]
@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
-    from qa.embed import get_embedder
-    from qa.evidence import CALIBRATION, SENTENCE_FEATURES
+    from qa.answer.evidence import CALIBRATION, SENTENCE_FEATURES
+    from qa.embed.embedders import get_embedder
 
     embedder = get_embedder()
     indexes: dict = {}

@@ -8,7 +8,8 @@ phrase of an evidence group after NFKC + OpenCC t2s + whitespace removal, as sco
 
 Each benchmark index is built once into $QA_HOME/bench-index (see bench/common.py) and query
 embeddings are cached there too, so a rerun takes seconds. For every question the union of the
-dense top-50 and BM25 top-50 is collected once with both scores, exactly as qa.search.search()
+dense top-50 and BM25 top-50 is collected once with both scores, exactly as
+qa.retrieve.search.search()
 does; the three modes (and any fusion setting) are then ranked in numpy.
 
     .venv/bin/python bench/retrieval.py                         # the table
@@ -16,7 +17,8 @@ does; the three modes (and any fusion setting) are then ranked in numpy.
     .venv/bin/python bench/retrieval.py --limit 300 --sets cmrc,cmrc-para
     .venv/bin/python bench/retrieval.py --calibrate --out bench/results/retrieval.md
 
---calibrate grid-searches the FusionParams (see qa/search.py) on the mean hybrid MRR@10 over
+--calibrate grid-searches the FusionParams (see qa/retrieve/search.py) on the mean hybrid MRR@10
+over
 the cmrc/drcd sets (annotator + paraphrased) and the DuReader real search queries (each set
 weighted equally), and reports a held-out check: fitted on even positions of every set, scored
 on odd ones (and vice versa).
@@ -39,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, cached_query_vectors, dureader_mix, ensure_index, machine_info
 
-from qa.search import CANDIDATES, DEFAULT_PARAMS, FusionParams, fuse, query_term_stats
+from qa.retrieve.search import CANDIDATES, DEFAULT_PARAMS, FusionParams, fuse, query_term_stats
 
 EXT = Path("/work/shared/eval/external")
 SETS = {  # name: (label, corpus name, corpus source, question file, kind)
@@ -73,7 +75,7 @@ def _t2s():
 
         return OpenCC("t2s").convert
     except ImportError:
-        from qa.text import to_simplified
+        from qa.text.normalize import to_simplified
 
         return to_simplified
 
@@ -122,7 +124,7 @@ def load_questions(name: str, limit: int | None) -> list[dict]:
 
 
 def collect(name: str, limit: int | None, embedder, indexes: dict) -> SetData:
-    from qa.index import open_index
+    from qa.store.index import open_index
 
     _, corpus, source, _, kind = SETS[name]
     if corpus not in indexes:
@@ -230,12 +232,12 @@ def table(results: dict[str, dict[str, dict[str, float]]], counts: dict[str, int
                 cells.append(f"**{v}**" if k == "mrr" and res[m][k] == best else v)
         lines.append(f"| {SETS[name][0]} | {counts[name]} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"hybrid = qa.search.fuse with {params}; bold = best MRR@10 of the row.")
+    lines.append(f"hybrid = qa.retrieve.search.fuse with {params}; bold = best MRR@10 of the row.")
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- calibration
-GRID = {  # bm25_min / bm25_max in cosine units (see qa.search.FusionParams)
+GRID = {  # bm25_min / bm25_max in cosine units (see qa.retrieve.search.FusionParams)
     "bm25_min": [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1],
     "bm25_max": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
     "rare_frac": [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8],
@@ -315,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")
 
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     embedder = get_embedder()
     indexes: dict = {}

@@ -111,8 +111,8 @@ def pct(xs: list[float], q: float) -> float:
 
 def measure(index, emb: RandomEmbedder, rng: random.Random, label: str) -> dict:
     """Add a 20-passage document, remove it, search 200 questions."""
-    from qa.corpus import DocumentRecord, Passage, passage_id
-    from qa.search import search
+    from qa.ingest.corpus import DocumentRecord, Passage, passage_id
+    from qa.retrieve.search import search
 
     qs = questions()
     # a new 20-passage document made of real passages' text
@@ -146,8 +146,8 @@ def measure(index, emb: RandomEmbedder, rng: random.Random, label: str) -> dict:
 def replicate(src, dst_dir: Path, copies: int, emb: RandomEmbedder) -> float:
     """A store of `copies` x the source's passages under new document ids (tokens and bigram
     keys reused: the text is the same)."""
-    from qa.corpus import DocumentRecord, Passage
-    from qa.localstore import LocalStore, NewPassage
+    from qa.ingest.corpus import DocumentRecord, Passage
+    from qa.store.local import LocalStore, NewPassage
 
     t0 = time.perf_counter()
     dst = LocalStore(dst_dir, DIM, create=True)
@@ -194,8 +194,8 @@ def main() -> int:
                     help="measure the collections a previous run built (no bulk ingest)")
     args = ap.parse_args()
     os.environ["QA_VECTOR_CACHE"] = "0"
-    from qa.index import SearchIndex
-    from qa.ingest import ingest
+    from qa.ingest.pipeline import ingest
+    from qa.store.index import SearchIndex
 
     rng = random.Random(7)
     work = cache_root() / "scale"
@@ -229,7 +229,7 @@ def main() -> int:
                          f"{build / 60:.1f} min.")
         index.store.close()
         del index
-        from qa.embed import get_embedder
+        from qa.embed.embedders import get_embedder
 
         model = get_embedder("embeddinggemma-300m")
         model.load()  # the model the page holds, for the memory figure

@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, cache_root, machine_info, source_hash
 
-from qa.corpus import DocumentRecord, Passage
+from qa.ingest.corpus import DocumentRecord, Passage
 
 EXT = Path("/work/shared/eval/external") if Path("/work/shared").exists() else \
     ROOT.parent / "shared" / "eval" / "external"
@@ -94,7 +94,7 @@ def read_index(folder: Path) -> tuple[list[tuple[DocumentRecord, list[Passage]]]
         vectors = {p.id: np.frombuffer(v, dtype=np.float32)
                    for p, (_, v) in zip(passages, rows, strict=True)}
     else:
-        from qa.store import Collection
+        from qa.store.legacy import Collection
 
         coll = Collection(folder)
         docs = list(coll.documents.values())
@@ -147,7 +147,7 @@ def store_env(spec: str | None):
 
 def build(folder: Path, spec: str | None, embedder, items, vectors) -> tuple[object, dict]:
     """A fresh index of one store with the given passages and vectors; its build times."""
-    from qa.index import SearchIndex
+    from qa.store.index import SearchIndex
 
     with store_env(spec):
         t0 = time.perf_counter()
@@ -198,7 +198,7 @@ def use_bm25s(index) -> float:
 
 
 def evaluate(index, questions: list[dict], modes=MODES) -> dict:
-    from qa.search import search
+    from qa.retrieve.search import search
 
     out: dict = {}
     for mode in modes:
@@ -219,7 +219,7 @@ def evaluate(index, questions: list[dict], modes=MODES) -> dict:
 
 
 def run_set(name: str, args, work: Path) -> list[dict]:
-    from qa.text import normalize_query
+    from qa.text.normalize import normalize_query
 
     folder = find_index(name, args.model_tag)
     tag = folder.name.rsplit("-", 1)[-1]

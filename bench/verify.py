@@ -1,8 +1,10 @@
-"""Calibrate and measure the sentence verifier (qa/verify.py) on bench/data/verify_pairs.jsonl.
+"""Calibrate and measure the sentence verifier (qa/generate/verify.py) on
+bench/data/verify_pairs.jsonl.
 
 Every pair is checked once per new-term size K with no closeness threshold; a sentence is
 then accepted with (K, t) when no number or hard term is missing, it has no new term at size K
-(qa.verify.new_terms, NOVEL_MIN) and its bigram support is >= t (SUPPORT_THRESHOLD). Both are
+(qa.generate.verify.new_terms, NOVEL_MIN) and its bigram support is >= t (SUPPORT_THRESHOLD). Both
+are
 chosen on the even lines: the highest recall whose precision (the share of accepted
 sentences that are truly supported) is >= 0.98; among ties the largest K (the set holds fewer
 of a real model's rewordings than a model writes) and the middle of the tied range of t. The
@@ -25,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.question import fold  # noqa: E402
-from qa.verify import (  # noqa: E402
+from qa.answer.question import fold  # noqa: E402
+from qa.generate.verify import (  # noqa: E402
     NOVEL_MIN,
     SUPPORT_THRESHOLD,
     new_terms,
@@ -149,14 +151,15 @@ def main() -> None:
         f"`{shown}`: {len(rows)} pairs, {sum(r['supported'] for r in rows)} supported "
         f"({kinds}). Chosen on the even half (highest recall with precision >= "
         f"{MIN_PRECISION}; largest K and middle of the tied t range on ties): new-term size "
-        f"**K = {k}**, support threshold **t = {t:.3f}**. qa/verify.py has "
+        f"**K = {k}**, support threshold **t = {t:.3f}**. qa/generate/verify.py has "
         f"NOVEL_MIN = {NOVEL_MIN}, SUPPORT_THRESHOLD = {SUPPORT_THRESHOLD}. "
         f"Verification: {per_pair_ms:.1f} ms per pair.", "",
         f"## Chosen setting (K = {k}, t = {t:.3f}); odd = held out", "", table(halves, k, t), "",
         f"## New-term size K at t = {t:.3f}", "", sweep(halves, t), "",
     ]
     if (k, round(t, 3)) != (NOVEL_MIN, round(SUPPORT_THRESHOLD, 3)):
-        report += [f"## qa/verify.py's setting (K = {NOVEL_MIN}, t = {SUPPORT_THRESHOLD})", "",
+        report += [f"## qa/generate/verify.py's setting (K = {NOVEL_MIN}, "
+                   f"t = {SUPPORT_THRESHOLD})", "",
                    table(halves, NOVEL_MIN, SUPPORT_THRESHOLD), ""]
     text = "\n".join(report)
     print(text)

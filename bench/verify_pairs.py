@@ -1,5 +1,5 @@
 """Build bench/data/verify_pairs.jsonl: labelled (sentence, passage, supported?) pairs for
-calibrating and measuring the sentence verifier (qa/verify.py), all made mechanically.
+calibrating and measuring the sentence verifier (qa/generate/verify.py), all made mechanically.
 
 From the CMRC 2018 and DRCD dev sets (/work/shared/eval/external): questions are shuffled
 with a fixed seed, one per gold passage; the passage sentence (split at 。！？；) holding the
@@ -20,7 +20,7 @@ and one of (the kind used least so far among those the sentence allows):
                    from another document, one the gold passage does not mention not supported
   negation         不 put before the sentence's first verb                    not supported
   answer_swap      the answer span replaced by the answer of another question of the same
-                   kind (qa.question.question_kind) whose answer the gold passage does not
+                   kind (qa.answer.question.question_kind) whose answer the gold passage does not
                    mention: a wrong fact the tagger need not see as a name      not supported
 and, when the question has one interrogative (哪/什么/谁/多少/几; not 为什么/如何/吗):
   qa_true          the question turned into a statement by putting the answer where the
@@ -51,10 +51,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.grams import bigrams  # noqa: E402
-from qa.question import _posseg, fold, question_kind  # noqa: E402
-from qa.text import to_simplified, to_traditional  # noqa: E402
-from qa.verify import content_bigrams, passage_sentences  # noqa: E402
+from qa.answer.question import _posseg, fold, question_kind  # noqa: E402
+from qa.generate.verify import content_bigrams, passage_sentences  # noqa: E402
+from qa.text.grams import bigrams  # noqa: E402
+from qa.text.normalize import to_simplified, to_traditional  # noqa: E402
 
 EXT = Path("/work/shared/eval/external")
 SETS = {"cmrc": "cmrc2018_dev", "drcd": "drcd_dev"}

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-from qa.clean import Cleaned
-from qa.text import narrow
+from qa.ingest.clean import Cleaned
+from qa.text.normalize import narrow
 
 
 def assert_offsets_exact(raw: str, c: Cleaned) -> None:
@@ -40,7 +40,7 @@ def serve_copy(seed_index: Path, index: Path, embedder: Any, auth: Any = None,
     """The page built on a copy of `seed_index` at `index` (nothing served ever writes to the
     seed), launched on a free loopback port until the block ends; yields (app, url).
     `build`: more build_app options (max_upload_mb, read_only, llm...)."""
-    from qa.ui import CSS, build_app
+    from qa.app.ui import CSS, build_app
 
     shutil.copytree(seed_index, index)
     app = build_app(index, embedder=embedder, **build)

@@ -47,7 +47,7 @@ def _isolated(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def seed_docs():
-    from qa.readers import collect_files, read_file
+    from qa.ingest.readers import collect_files, read_file
 
     files, errors = collect_files([CORPUS])
     assert not errors
@@ -56,7 +56,7 @@ def seed_docs():
 
 @pytest.fixture(scope="session")
 def seed_processed(seed_docs):
-    from qa.corpus import process
+    from qa.ingest.corpus import process
 
     return {doc.doc_id: process(doc) for doc in seed_docs}
 
@@ -64,8 +64,7 @@ def seed_processed(seed_docs):
 @pytest.fixture
 def fake_fetched_model():
     """A stub default-model folder marked as verified, in the test's QA_HOME."""
-    from qa import models
-
+    from qa.embed import models
     spec = models.DEFAULT_SPEC
     dest = models.model_dir()
     for rel in spec.file_sha256:
@@ -78,8 +77,8 @@ def fake_fetched_model():
 @pytest.fixture(scope="module")
 def index_path(tmp_path_factory):
     """The default corpus indexed with the fake embedder (one per test module)."""
-    from qa.embed import HashEmbedder
-    from qa.ingest import ingest
+    from qa.embed.embedders import HashEmbedder
+    from qa.ingest.pipeline import ingest
     from tests.paths import CORPUS
 
     path = tmp_path_factory.mktemp("seed") / "idx"
@@ -89,8 +88,8 @@ def index_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def answerer(index_path):
-    from qa.answer import Answerer
-    from qa.embed import HashEmbedder
-    from qa.index import open_index
+    from qa.answer.answerer import Answerer
+    from qa.embed.embedders import HashEmbedder
+    from qa.store.index import open_index
 
     return Answerer(open_index(index_path, HashEmbedder()))

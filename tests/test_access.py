@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from qa.access import Access, auth_from, exposure_warning, parse_auth
+from qa.app.access import Access, auth_from, exposure_warning, parse_auth
 from qa.errors import InputError
 from tests.checks import free_port, serve_copy
 from tests.test_ui import base_index  # noqa: F401  (a session fixture)
@@ -50,7 +50,7 @@ def test_exposed_without_login_warns():
 
 
 def test_upload_count_limit_takes_nothing(tmp_path):
-    from qa.ui import check_upload
+    from qa.app.ui import check_upload
 
     paths = []
     for i in range(4):
@@ -63,7 +63,7 @@ def test_upload_count_limit_takes_nothing(tmp_path):
 
 
 def _launch(base_index, tmp_path, **kwargs):  # noqa: F811
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     return serve_copy(base_index, tmp_path / "idx", get_embedder("hash"), max_upload_mb=1,
                       **kwargs)
@@ -106,7 +106,7 @@ def test_serve_exposed_without_login_prints_the_warning(base_index, tmp_path):  
     port = free_port()
     env = {**os.environ, "QA_EMBED_MODEL": "hash"}
     env.pop("QA_AUTH", None)
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--host", "0.0.0.0",
+    proc = subprocess.Popen([sys.executable, "-m", "qa.app.cli", "serve", "--host", "0.0.0.0",
                              "--port", str(port), "--index", str(index), "--read-only"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
@@ -133,7 +133,7 @@ def test_serve_exposed_without_login_prints_the_warning(base_index, tmp_path):  
 
 
 def test_serve_refuses_a_malformed_login_with_exit_code_2(capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     assert main(["serve", "--auth", "alice-no-colon-hidden"]) == 2
     err = capsys.readouterr().err

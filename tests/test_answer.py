@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from qa.answer import MAX_QUESTION_CHARS, clean_question, question_kind
-from qa.cli import main
+from qa.answer.answerer import MAX_QUESTION_CHARS, clean_question, question_kind
+from qa.app.cli import main
 from qa.errors import InputError
 
 CONTRACT = {"question", "answer", "found", "citations", "passages"}

@@ -9,7 +9,7 @@ test_bad_input_ui.py. Random bytes and random Unicode through the readers and cl
 fuzzed at the end.
 
 Decisions recorded here:
-- A web page over qa.readers.MAX_HTML_MB (10 MB) is refused before parsing: extraction
+- A web page over qa.ingest.readers.MAX_HTML_MB (10 MB) is refused before parsing: extraction
   holds ~45x the file in memory (a 9.9 MB one-line page: 42 s and 750 MB for the whole
   ingest; 50 MB would need ~3.5 GB), and libxml2 silently drops a text node over 10,000,000
   bytes, which made a 10 MB one-line page "empty". Pages under the limit, one line or not,
@@ -50,9 +50,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.cli import main
+from qa.app.cli import main
 from qa.errors import InputError, QAError, ReadError
-from qa.readers import (
+from qa.ingest.readers import (
     MAX_DOCX_RATIO,
     MAX_HTML_MB,
     SUPPORTED,
@@ -391,7 +391,7 @@ def test_ten_thousand_tiny_files_ingest_in_reasonable_time(capsys, tmp_path):
     """10,000 one-sentence files in one folder, half of them copies of one text (copies are
     linked as near-duplicates: each to at most MAX_DUP_LINKS others, or 5,000 copies would
     take quadratic time): ~25 s on the 2-core test machine."""
-    from qa.localstore import MAX_DUP_LINKS
+    from qa.store.local import MAX_DUP_LINKS
 
     folder = tmp_path / "many"
     folder.mkdir()
@@ -425,7 +425,7 @@ def test_a_real_process_prints_one_line_per_bad_file_and_no_traceback(tmp_path):
         (folder / name).write_bytes(encrypted_pdf("secret") if data is None else data)
     zip_bomb_docx(folder / "bomb.docx", 210)
     env = {**os.environ, "QA_EMBED_MODEL": "hash", "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "qa.cli", "ingest", str(folder), "--index",
+    done = subprocess.run([sys.executable, "-m", "qa.app.cli", "ingest", str(folder), "--index",
                            str(tmp_path / "idx"), "-q"], capture_output=True, text=True,
                           env=env, timeout=300, check=False)
     assert done.returncode == 1
@@ -485,7 +485,7 @@ def test_a_100000_character_question_is_truncated_and_answered(capsys, index_pat
 
 
 def test_many_clauses_are_not_many_searches():
-    from qa.question import MAX_PARTS, split_parts
+    from qa.answer.question import MAX_PARTS, split_parts
 
     assert split_parts("靖宇县有多少贫困村，脱贫了多少人") is not None
     many = "，".join(f"第{i}个村有多少人" for i in range(MAX_PARTS + 1))
@@ -553,8 +553,8 @@ _raw = st.lists(_pieces, max_size=120).map("".join)
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_raw, st.text(max_size=30), st.sampled_from(["text", "web", "pdf", "docx"]))
 def test_clean_and_split_on_any_unicode_keep_offsets_in_range(raw, title, fmt):
-    from qa.clean import clean
-    from qa.split import split
+    from qa.ingest.clean import clean
+    from qa.ingest.split import split
 
     c = clean(raw, title, fmt)
     assert_offsets_exact(raw, c)
@@ -574,8 +574,8 @@ def test_clean_and_split_on_any_unicode_keep_offsets_in_range(raw, title, fmt):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_raw, min_size=1, max_size=5), st.sampled_from(["text", "web", "pdf"]))
 def test_batch_processing_on_any_unicode_maps_passages_back(texts, fmt):
-    from qa.corpus import process_batch
-    from qa.documents import Document
+    from qa.ingest.corpus import process_batch
+    from qa.ingest.documents import Document
 
     docs = [Document(f"d{i}", "", t, format=fmt, path=f"/fuzz/d{i}.txt")
             for i, t in enumerate(texts)]
@@ -589,7 +589,8 @@ def test_batch_processing_on_any_unicode_maps_passages_back(texts, fmt):
 @settings(max_examples=200, deadline=None)
 @given(_raw)
 def test_line_and_text_helpers_on_any_unicode(raw):
-    from qa import boilerplate, text
+    from qa.ingest import boilerplate
+    from qa.text import normalize as text
 
     for line in raw.split("\n")[:20]:
         boilerplate.line_shape(line)
@@ -605,7 +606,7 @@ def test_line_and_text_helpers_on_any_unicode(raw):
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(_raw, st.text(max_size=200)))
 def test_question_analysis_on_any_unicode(raw):
-    from qa.question import analyze, clean_question
+    from qa.answer.question import analyze, clean_question
 
     try:
         q, _ = clean_question(raw)

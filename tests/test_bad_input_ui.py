@@ -10,7 +10,7 @@ the chat HTML escapes whatever the user typed.
 File names come from the browser: Gradio keeps only the last path component of an uploaded
 name and strips separators and control characters (an upload can never land outside its
 upload folder), and the API refuses a server path that was not uploaded. The document id is
-then made from that name by qa.readers.safe_doc_id (never `.`/`..`, no separators).
+then made from that name by qa.ingest.readers.safe_doc_id (never `.`/`..`, no separators).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def page(base_index, tmp_path_factory) -> Iterator[Page]:  # noqa: F811
     after. Uploads up to 60 MB pass the size check, so the reader's own limits are reached."""
     from gradio_client import Client
 
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     root = tmp_path_factory.mktemp("page")
     index = root / "idx"

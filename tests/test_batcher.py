@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from qa.batcher import Batcher
+from qa.embed.batcher import Batcher
 
 
 def _encode(texts: list[str]) -> np.ndarray:

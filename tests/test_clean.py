@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.clean import classify_line, clean, looks_pdf_spaced
+from qa.ingest.clean import classify_line, clean, looks_pdf_spaced
 from tests.checks import assert_offsets_exact
 
 CJK_SPACE = re.compile(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]")
@@ -180,7 +180,7 @@ def test_pdf_spacing_found_statistically_in_any_layout():
 
 
 def test_web_chrome_never_raises_the_pdf_flag():
-    from qa.flags import detect_flags
+    from qa.ingest.flags import detect_flags
 
     raw = ("首页 | 新闻 | 政务 | 服务\n【字体：大 中 小】【打印】【关闭】\n扫一扫在手机打开当前页\n"
            "县里召开春耕生产会议，部署今年的粮食生产工作。\n会议要求各乡镇抓好农资供应。\n"
@@ -240,7 +240,7 @@ def test_menus_and_link_lists_only_at_the_edges():
 
 
 def test_batch_lines_and_tails_are_dropped_only_outside_the_text():
-    from qa.boilerplate import Boilerplate
+    from qa.ingest.boilerplate import Boilerplate
 
     batch = Boilerplate(lines=frozenset({"清河融媒", "一、总体情况"}),
                         tails=frozenset({"清河融媒与您同行"}))

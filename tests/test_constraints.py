@@ -1,12 +1,13 @@
 """The constraints of a question (time, place, kind of quantity) and whether a sentence,
-read in its document, meets them (qa.constraints). Expected values are written out by hand."""
+read in its document, meets them (qa.answer.constraints). Expected values are written out by
+hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa import constraints as c
-from qa.question import analyze, fold
+from qa.answer import constraints as c
+from qa.answer.question import analyze, fold
 
 
 def _years(text: str, doc_year: int | None = None) -> set[int]:
@@ -124,7 +125,7 @@ def test_per_capita_asked_total_stated_is_unmet():
 
 
 def test_a_document_title_found_among_its_opening_lines():
-    from qa.readers import guess_title
+    from qa.ingest.readers import guess_title
 
     text = ("景寧畲族自治縣人民代表大會常務委員會公告\n（第5號）\n"
             "《條例》已於2023年通過，現予公佈。\n"

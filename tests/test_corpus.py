@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from qa.corpus import process
-from qa.documents import Document
-from qa.flags import despin, detect_flags, spun_pairs
-from qa.text import narrow, to_simplified
+from qa.ingest.corpus import process
+from qa.ingest.documents import Document
+from qa.ingest.flags import despin, detect_flags, spun_pairs
+from qa.text.normalize import narrow, to_simplified
 
 LUSHI, JINGYU, XUNWU, MIANYANG, GONGQING = (
     "003_7be028efea89ec43", "001_b251bfdd5ef11c19", "000_7e6e3292d6c6a094",
@@ -103,7 +103,7 @@ def test_passage_ids_are_stable_and_depend_on_text():
 
 
 def test_censored_detection_needs_masks_next_to_chinese():
-    from qa.clean import clean
+    from qa.ingest.clean import clean
 
     assert detect_flags(clean("价格为5*3元。"), "simplified") == []
     assert [f.name for f in detect_flags(clean("落实*策措施。"), "simplified")] == ["censored"]

@@ -16,10 +16,10 @@ import threading
 
 import pytest
 
-from qa.answer import Answerer
-from qa.embed import HashEmbedder
-from qa.index import open_index
-from qa.search import search
+from qa.answer.answerer import Answerer
+from qa.embed.embedders import HashEmbedder
+from qa.retrieve.search import search
+from qa.store.index import open_index
 from tests.checks import read_passages
 from tests.paths import CORPUS, REPO
 
@@ -28,7 +28,7 @@ NEW = ["000_7e6e3292d6c6a094.txt", "002_7466b54d2739728f.txt", "003_7be028efea89
 
 
 def qa_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qa.cli", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "qa.app.cli", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -123,7 +123,7 @@ def test_two_concurrent_writers_never_lose_a_document(tmp_path):
 
 def test_a_second_writer_that_cannot_wait_fails_clearly(tmp_path):
     from qa.errors import QAError
-    from qa.localstore import WriteLock
+    from qa.store.local import WriteLock
 
     (tmp_path / "idx").mkdir()
     with WriteLock(tmp_path / "idx"), pytest.raises(QAError, match="another process is writing"), \

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import qa.dedup as dedup
-from qa.dedup import (
+import qa.ingest.dedup as dedup
+from qa.ingest.dedup import (
     DuplicateIndex,
     Signature,
     jaccard,
@@ -21,7 +21,7 @@ from qa.dedup import (
     shingles,
     signature,
 )
-from qa.text import to_traditional
+from qa.text.normalize import to_traditional
 from tests.paths import REPO
 
 # ---------------------------------------------------------------- texts (fictional county)
@@ -269,7 +269,7 @@ def test_persisted_data_is_checked():
 
 
 # ---------------------------------------------------------------- determinism
-_PRINT_SIG = ("import sys; from qa.dedup import signature; "
+_PRINT_SIG = ("import sys; from qa.ingest.dedup import signature; "
               "print(signature(sys.argv[1]).to_bytes().hex())")
 
 
@@ -293,16 +293,16 @@ def test_signature_is_pinned():
 
 
 def test_fast_simplified_path_equals_the_conversion(monkeypatch):
-    import qa.text
+    import qa.text.normalize
 
-    full = qa.text._converter("t2s").convert
+    full = qa.text.normalize._converter("t2s").convert
     texts = [FARMLAND, REPRINTS["all"], "乾隆年间的沈默与沈船", "答覆：已瞭解，一目瞭然",
              "覆盖全县的么麽小事", "ＵＳＢ３．０接口", "後來於臺灣", "沈阳市覆盖率"]
     for text in texts:
-        assert qa.text.to_simplified(text) == full(text), text
+        assert qa.text.normalize.to_simplified(text) == full(text), text
     # plain Simplified text never reaches the slow OpenCC conversion
-    monkeypatch.setattr(qa.text, "_converter", lambda config: pytest.fail("slow path"))
-    assert qa.text.to_simplified(FARMLAND + "沈阳市覆盖率") == FARMLAND + "沈阳市覆盖率"
+    monkeypatch.setattr(qa.text.normalize, "_converter", lambda config: pytest.fail("slow path"))
+    assert qa.text.normalize.to_simplified(FARMLAND + "沈阳市覆盖率") == FARMLAND + "沈阳市覆盖率"
 
 
 # ---------------------------------------------------------------- property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.device import choose, cpu_flags
+from qa.embed.device import choose, cpu_flags
 from qa.errors import ModelError
 
 AVX2 = {"fpu", "sse4_2", "avx", "avx2", "fma"}

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def _skip_unless_ready() -> None:
-    from qa.models import is_fetched
+    from qa.embed.models import is_fetched
 
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: `apt-get install -y chromium fonts-noto-cjk`")
@@ -38,9 +38,9 @@ def _skip_unless_ready() -> None:
 def seed(tmp_path_factory):
     """The real embedder and the seed corpus indexed once; every app serves its own copy."""
     _skip_unless_ready()
-    from qa.embed import get_embedder
-    from qa.ingest import ingest
-    from qa.models import DEFAULT_MODEL
+    from qa.embed.embedders import get_embedder
+    from qa.embed.models import DEFAULT_MODEL
+    from qa.ingest.pipeline import ingest
 
     embedder = get_embedder(DEFAULT_MODEL)
     index = tmp_path_factory.mktemp("e2e-seed") / "idx"

@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from qa import embed, models
-from qa.embed import HashEmbedder, SentenceTransformerEmbedder, get_embedder
+from qa.embed import embedders as embed
+from qa.embed import models
+from qa.embed.embedders import HashEmbedder, SentenceTransformerEmbedder, get_embedder
 from qa.errors import ModelError
 
 
@@ -40,7 +41,7 @@ def test_hash_embedder_is_deterministic_across_instances_and_processes():
     b = HashEmbedder(32).embed_documents(texts)
     np.testing.assert_array_equal(a, b)
     code = (
-        "from qa.embed import HashEmbedder;"
+        "from qa.embed.embedders import HashEmbedder;"
         "print(HashEmbedder(32).embed_queries(['居民身份证'])[0].tolist())"
     )
     out = subprocess.run(
@@ -200,7 +201,8 @@ def test_get_embedder_other_names_are_sentence_transformers(tmp_path):
 
 def test_import_is_light():
     code = (
-        "import sys, qa.embed;print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+        "import sys, qa.embed.embedders;"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
@@ -264,8 +266,8 @@ class Int8Fake(embed.HashEmbedder):
 
 def test_index_of_another_vector_family_is_refused(tmp_path):
     from qa.errors import IndexStateError
-    from qa.index import open_index
-    from qa.ingest import ingest
+    from qa.ingest.pipeline import ingest
+    from qa.store.index import open_index
 
     doc = tmp_path / "a.txt"
     doc.write_text("靖宇县2016年脱贫3182人。该县发展黑木耳产业。", encoding="utf-8")

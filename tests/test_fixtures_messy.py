@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.boilerplate import learn
-from qa.clean import clean
-from qa.corpus import learn_boilerplate, process, process_batch
-from qa.documents import Document
-from qa.readers import collect_files, read_file
-from qa.text import narrow
+from qa.ingest.boilerplate import learn
+from qa.ingest.clean import clean
+from qa.ingest.corpus import learn_boilerplate, process, process_batch
+from qa.ingest.documents import Document
+from qa.ingest.readers import collect_files, read_file
+from qa.text.normalize import narrow
 from tests.checks import read_passages
 from tests.paths import SHARED
 
@@ -166,7 +166,7 @@ def test_batch_detector_removes_what_only_repetition_reveals():
 
 
 def test_ingest_cleans_a_folder_as_one_batch(tmp_path):
-    from qa.ingest import ingest
+    from qa.ingest.pipeline import ingest
 
     folder = tmp_path / "site"
     shutil.copytree(BATCH, folder, ignore=shutil.ignore_patterns("*.json"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import is_elliptical, places, rewrite, subject
+from qa.answer.followup import is_elliptical, places, rewrite, subject
 
 
 @pytest.mark.parametrize(("question", "previous", "expected"), [

@@ -1,6 +1,6 @@
 """Generative answers against a scripted OpenAI-compatible server on a loopback port, over
 the seed corpus indexed with the fake embedder: what the model writes is shown only when
-qa.verify finds it in the passage it cites; anything else gives the extractive answer."""
+qa.generate.verify finds it in the passage it cites; anything else gives the extractive answer."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import socket
 
 import pytest
 
-from qa.answer import Answerer
-from qa.embed import HashEmbedder
-from qa.generate import (
+from qa.answer.answerer import Answerer
+from qa.embed.embedders import HashEmbedder
+from qa.generate.client import NO_ANSWER, SYSTEM_PROMPT, LLMConfig
+from qa.generate.written import (
     EXCERPT_CHARS,
     MAX_PASSAGES,
     NOTE_FAILED,
@@ -26,9 +27,8 @@ from qa.generate import (
     prompt_passages,
     stream_generative,
 )
-from qa.index import open_index
-from qa.ingest import ingest
-from qa.llm import NO_ANSWER, SYSTEM_PROMPT, LLMConfig
+from qa.ingest.pipeline import ingest
+from qa.store.index import open_index
 from tests.checks import fake_llm_server, read_passages, sse
 
 KEY = "sk-generate-test-9876543210"
@@ -312,7 +312,7 @@ def test_history_is_sent_for_follow_ups(answerer, llm):
 
 # ---------------------------------------------------------------- the command line
 def test_cli_generative_json(index_path, llm, monkeypatch, capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     url, handler = llm
     _reply(handler, TRUE, UNCITED)
@@ -330,7 +330,7 @@ def test_cli_generative_json(index_path, llm, monkeypatch, capsys):
 
 
 def test_cli_fallback_note_and_key_never_shown(index_path, llm, monkeypatch, capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     url, handler = llm
     handler.script = {"mode": "echo"}
@@ -344,7 +344,7 @@ def test_cli_fallback_note_and_key_never_shown(index_path, llm, monkeypatch, cap
 
 
 def test_cli_generative_needs_a_url(index_path, capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     code = main(["ask", Q, "--answer", "generative", "--index", str(index_path)])
     out, err = capsys.readouterr()

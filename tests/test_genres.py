@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.corpus import process
-from qa.flags import masked_spans
-from qa.readers import read_file
+from qa.ingest.corpus import process
+from qa.ingest.flags import masked_spans
+from qa.ingest.readers import read_file
 from tests.paths import REPO
 
 POLICY = REPO / "bench" / "data" / "policy" / "dev" / "docs"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.embed import HashEmbedder
-from qa.grams import BigramStats, bigrams
-from qa.vcache import embed_cached
+from qa.embed.embedders import HashEmbedder
+from qa.embed.vcache import embed_cached
+from qa.text.grams import BigramStats, bigrams
 
 
 def test_bigrams_stay_inside_word_runs():

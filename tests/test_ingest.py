@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from qa.cli import main
+from qa.app.cli import main
 from qa.errors import IndexStateError
 from tests.checks import fail_after_first_add, read_passages
 from tests.paths import CORPUS
@@ -85,7 +85,7 @@ def test_docs_and_remove(tmp_path, capsys):
 
 
 def test_failed_write_leaves_the_old_collection_intact(tmp_path, monkeypatch):
-    from qa.localstore import Writer
+    from qa.store.local import Writer
 
     index = tmp_path / "idx"
     main(["ingest", str(CORPUS), "--index", str(index), "-q"])
@@ -109,9 +109,9 @@ def test_index_readme_is_kept_across_saves(tmp_path):
 
 def test_a_one_sentence_file_is_a_document_with_a_passage(tmp_path):
     """A short document is still a document (its title is guessed from its only line)."""
-    from qa.answer import Answerer
-    from qa.embed import HashEmbedder
-    from qa.index import open_index
+    from qa.answer.answerer import Answerer
+    from qa.embed.embedders import HashEmbedder
+    from qa.store.index import open_index
 
     note = tmp_path / "note.txt"
     note.write_text("慈利县光伏电站总装机容量达到1.26万千瓦。\n", encoding="utf-8")
@@ -125,8 +125,8 @@ def test_a_one_sentence_file_is_a_document_with_a_passage(tmp_path):
 
 def test_rebuild_with_another_model_keeps_the_documents_and_foreign_files(tmp_path,
                                                                           monkeypatch):
-    from qa.embed import HashEmbedder
-    from qa.index import open_index
+    from qa.embed.embedders import HashEmbedder
+    from qa.store.index import open_index
 
     index = tmp_path / "idx"
     assert main(["ingest", str(CORPUS), "--index", str(index), "-q"]) == 0
@@ -146,11 +146,11 @@ def test_an_index_in_the_previous_layout_is_migrated(tmp_path):
     """Folders written before the incremental store (JSONL + vectors.npy) open as they are."""
     import numpy as np
 
-    from qa.corpus import process
-    from qa.embed import HashEmbedder
-    from qa.index import open_index
-    from qa.readers import read_file
-    from qa.store import Collection
+    from qa.embed.embedders import HashEmbedder
+    from qa.ingest.corpus import process
+    from qa.ingest.readers import read_file
+    from qa.store.index import open_index
+    from qa.store.legacy import Collection
 
     index = tmp_path / "old"
     coll = Collection(index)

@@ -12,11 +12,11 @@ import sys
 
 import pytest
 
-from qa.answer import Answerer
-from qa.evaluate import evaluate, load_questions
-from qa.index import open_index
-from qa.ingest import ingest
-from qa.models import DEFAULT_MODEL, is_fetched
+from qa.answer.answerer import Answerer
+from qa.answer.evaluate import evaluate, load_questions
+from qa.embed.models import DEFAULT_MODEL, is_fetched
+from qa.ingest.pipeline import ingest
+from qa.store.index import open_index
 from tests.paths import CORPUS, REPO, SHARED
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ DEV = SHARED / "eval" / "dev_qa.jsonl"
 def real_answerer(tmp_path_factory):
     if not is_fetched():
         pytest.skip("the embedding model is not fetched; run `qa models fetch`")
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     embedder = get_embedder(DEFAULT_MODEL)
     path = tmp_path_factory.mktemp("real") / "idx"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from qa.errors import QAError
-from qa.llm import NO_ANSWER, LLMConfig, LLMError, build_messages, chat, stream_chat
+from qa.generate.client import NO_ANSWER, LLMConfig, LLMError, build_messages, chat, stream_chat
 from tests.checks import FakeLLMHandler as Handler
 from tests.checks import fake_llm_server
 from tests.checks import sse as _sse

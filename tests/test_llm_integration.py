@@ -1,5 +1,5 @@
 """Generative answers from a REAL local llama.cpp server (xllamacpp, the `llm` extra) serving
-the instruction-tuned Qwen 2.5 GGUF that PyPI packages carry (qa.llm_models), not a mock.
+the instruction-tuned Qwen 2.5 GGUF that PyPI packages carry (qa.generate.local), not a mock.
 
 Marked `integration`: the first run downloads and assembles the model into $QA_HOME (about
 1.1 GB for the 1.5B, which `make test` fetches beforehand). A bounded subset of dev_qa (the
@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from qa.embed import HashEmbedder
-from qa.evaluate import norm
-from qa.ingest import ingest
+from qa.answer.evaluate import norm
+from qa.embed.embedders import HashEmbedder
+from qa.ingest.pipeline import ingest
 from tests.checks import read_passages
 from tests.paths import CORPUS, SHARED
 
@@ -32,7 +32,7 @@ def local_llm(tmp_path_factory):
     """The local model served on a free loopback port; yields its LLMConfig."""
     pytest.importorskip("xllamacpp")
     from qa.errors import ModelError
-    from qa.llm_models import local_llm as serve_local
+    from qa.generate.local import local_llm as serve_local
 
     log = tmp_path_factory.mktemp("llm") / "server.log"
     try:
@@ -50,9 +50,9 @@ def index_path(tmp_path_factory):
 
 
 def test_dev_questions_through_the_local_instruct_model(local_llm, index_path, capsys):
-    from qa.answer import Answerer
-    from qa.generate import generative_answer, notes
-    from qa.index import open_index
+    from qa.answer.answerer import Answerer
+    from qa.generate.written import generative_answer, notes
+    from qa.store.index import open_index
 
     if not DEV.exists():
         pytest.fail(f"{DEV} not found (../shared must be beside the repo)")

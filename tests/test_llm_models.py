@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import ModelError
-from qa.llm_models import (
+from qa.generate.local import (
     QWEN_0_5B,
     QWEN_1_5B,
     GGUFSpec,

@@ -1,4 +1,4 @@
-"""The Milvus store (qa/milvusstore.py) against a real Milvus Lite file: the behaviour the local
+"""The Milvus store (qa/store/milvus.py) against a real Milvus Lite file: the behaviour the local
 store has, through the same index, search, ingest and answer code."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ pytest.importorskip("milvus_lite", reason="milvus-lite is not installed: the Mil
                     "needs `pip install -e '.[milvus]'` (pymilvus, milvus-lite)")
 pytest.importorskip("pymilvus", reason="pymilvus is not installed: `pip install -e '.[milvus]'`")
 
-from qa.embed import HashEmbedder
+from qa.embed.embedders import HashEmbedder
 from qa.errors import IndexStateError, InputError
-from qa.index import SearchIndex, open_index
-from qa.ingest import ingest, remove
-from qa.search import search
+from qa.ingest.pipeline import ingest, remove
+from qa.retrieve.search import search
+from qa.store.index import SearchIndex, open_index
 from tests.checks import fail_after_first_add
 from tests.paths import CORPUS
 
@@ -182,8 +182,8 @@ def test_tokens_with_punctuation_are_kept_whole(seed_index):
 
 
 def test_bigram_and_term_counts_match_the_passages(seed_index):
-    from qa.grams import _key, bigrams
-    from qa.index import match_text
+    from qa.store.index import match_text
+    from qa.text.grams import _key, bigrams
 
     passages = seed_index.passages
     grams = ["卢氏", "脱贫", "贫困", "书记"]
@@ -209,7 +209,7 @@ def test_neighbour_and_documents(seed_index):
 @pytest.mark.parametrize("q", ["卢氏模式是什么", "靖宇县2016年有多少贫困人口脱贫",
                                "寻乌县有多少县级领导包干贫困村"])
 def test_answers_cite_the_stored_text(seed_index, q):
-    from qa.answer import Answerer
+    from qa.answer.answerer import Answerer
 
     ans = Answerer(seed_index).ask(q)
     assert ans.found and ans.citations
@@ -250,7 +250,7 @@ def test_remove_takes_a_document_out_of_every_search(tmp_path):
 
 
 def test_reingest_unchanged_writes_nothing(tmp_path):
-    from qa.cli import main
+    from qa.app.cli import main
 
     path = tmp_path / "idx"
     assert main(["ingest", str(CORPUS), "--index", str(path), "-q"]) == 0
@@ -262,7 +262,7 @@ def test_reingest_unchanged_writes_nothing(tmp_path):
 
 
 def test_failed_write_leaves_the_previous_state(tmp_path, monkeypatch):
-    from qa.milvusstore import Writer
+    from qa.store.milvus import Writer
 
     path = tmp_path / "idx"
     emb = HashEmbedder()
@@ -292,7 +292,7 @@ def test_failed_write_leaves_the_previous_state(tmp_path, monkeypatch):
 def test_a_crashed_write_is_invisible_and_cleaned_by_the_next(tmp_path, monkeypatch):
     """A process that dies mid-write cannot roll back: its rows must stay invisible and the
     next write must remove them and restore the counters."""
-    from qa.milvusstore import MilvusStore, Writer
+    from qa.store.milvus import MilvusStore, Writer
 
     path = tmp_path / "idx"
     emb = HashEmbedder()
@@ -323,7 +323,7 @@ def test_a_crashed_write_is_invisible_and_cleaned_by_the_next(tmp_path, monkeypa
 
 
 def test_a_write_is_invisible_until_it_commits(tmp_path):
-    from qa.localstore import NewPassage
+    from qa.store.local import NewPassage
 
     path = tmp_path / "idx"
     emb = HashEmbedder()
@@ -351,8 +351,8 @@ def test_a_write_is_invisible_until_it_commits(tmp_path):
 
 
 def _processed(doc_id):
-    from qa.corpus import process
-    from qa.readers import read_file
+    from qa.ingest.corpus import process
+    from qa.ingest.readers import read_file
 
     (doc,) = read_file(CORPUS / f"{doc_id}.txt")
     record, passages, _ = process(doc)
@@ -373,7 +373,7 @@ def test_a_renamed_folder_keeps_its_collections(tmp_path):
 
 
 def test_clear_errors(tmp_path, monkeypatch):
-    from qa.milvusstore import MilvusStore
+    from qa.store.milvus import MilvusStore
 
     emb = HashEmbedder()
     ingest([CORPUS / "001_b251bfdd5ef11c19.txt"], tmp_path / "idx", embedder=emb,
@@ -398,7 +398,7 @@ def test_clear_errors(tmp_path, monkeypatch):
 
 
 def test_cli_search_and_ask_run_on_milvus(tmp_path, capsys, monkeypatch):
-    from qa.cli import main
+    from qa.app.cli import main
 
     path = tmp_path / "idx"
     assert main(["ingest", str(CORPUS), "--index", str(path), "-q"]) == 0
@@ -413,7 +413,7 @@ def test_cli_search_and_ask_run_on_milvus(tmp_path, capsys, monkeypatch):
 
 
 def test_store_flag_selects_milvus_and_docs_lists_it(tmp_path, capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     # only the flag says where the collection lives (the `milvus` fixture restores QA_STORE;
     # monkeypatch would restore it after that fixture, leaking it into later modules)
@@ -431,7 +431,7 @@ def test_store_flag_selects_milvus_and_docs_lists_it(tmp_path, capsys):
 
 
 def test_rebuild_is_refused_on_milvus_before_anything_changes(tmp_path, capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     path = tmp_path / "idx"
     assert main(["ingest", str(CORPUS / f"{LUSHI}.txt"), "--index", str(path), "-q"]) == 0
@@ -442,7 +442,7 @@ def test_rebuild_is_refused_on_milvus_before_anything_changes(tmp_path, capsys):
 
 
 def test_near_duplicate_links_follow_every_write(tmp_path, monkeypatch):
-    from qa.milvusstore import Writer
+    from qa.store.milvus import Writer
 
     article = (CORPUS / "001_b251bfdd5ef11c19.txt").read_text(encoding="utf-8")
     docs = tmp_path / "docs"
@@ -491,7 +491,7 @@ def test_one_process_ingests_and_others_read_ask_and_remove(tmp_path):
     folder = tmp_path / "idx"
 
     def qa(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "qa.cli", *args, "--index", str(folder)],
+        done = subprocess.run([sys.executable, "-m", "qa.app.cli", *args, "--index", str(folder)],
                               env=env, capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout

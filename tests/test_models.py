@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import models
+from qa.embed import models
+from qa.embed.models import ModelSpec
 from qa.errors import ModelError
-from qa.models import ModelSpec
 
 PACKAGE = "fake-model-pkg"
 STEM = "fake_model_pkg"

@@ -1,4 +1,4 @@
-"""Scanned PDFs: pages without a text layer are OCR'd (qa/ocr.py, RapidOCR's models in the
+"""Scanned PDFs: pages without a text layer are OCR'd (qa/ingest/ocr.py, RapidOCR's models in the
 wheel), the document is flagged, and the text is searchable like any other."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from qa import ocr
-from qa.corpus import process
-from qa.documents import Document
 from qa.errors import ReadError
-from qa.readers import read_file
+from qa.ingest import ocr
+from qa.ingest.corpus import process
+from qa.ingest.documents import Document
+from qa.ingest.readers import read_file
 from tests.test_readers import minimal_pdf
 
 LINES = ["慈利县光伏电站总装机容量达到1.26万千瓦。", "全县共有贫困人口三千人。",
@@ -207,10 +207,10 @@ def test_a_scan_whose_image_has_no_text_is_a_read_error(tmp_path):
 
 @needs_font
 def test_ocrd_text_is_ingested_into_searchable_passages(tmp_path):
-    from qa.embed import HashEmbedder
-    from qa.index import open_index
-    from qa.ingest import ingest
-    from qa.search import search
+    from qa.embed.embedders import HashEmbedder
+    from qa.ingest.pipeline import ingest
+    from qa.retrieve.search import search
+    from qa.store.index import open_index
     from tests.checks import read_passages
 
     folder = tmp_path / "docs"

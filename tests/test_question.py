@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer.question import analyze, clean_question, fold, question_kind, split_parts, term_in
 from qa.errors import InputError
-from qa.question import analyze, clean_question, fold, question_kind, split_parts, term_in
 
 
 @pytest.mark.parametrize("q,kind", [

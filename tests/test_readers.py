@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import readers
 from qa.errors import ReadError
-from qa.readers import SUPPORTED, collect_files, read_file
+from qa.ingest import readers
+from qa.ingest.readers import SUPPORTED, collect_files, read_file
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

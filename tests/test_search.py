@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from qa.embed import HashEmbedder, get_embedder
+from qa.embed.embedders import HashEmbedder, get_embedder
 from qa.errors import IndexStateError, InputError
-from qa.index import SearchIndex, open_index
-from qa.ingest import ingest, remove
-from qa.search import FusionParams, fuse, search
-from qa.tokenize import ChineseTokenizer, mine_terms
+from qa.ingest.pipeline import ingest, remove
+from qa.retrieve.search import FusionParams, fuse, search
+from qa.store.index import SearchIndex, open_index
+from qa.text.tokenize import ChineseTokenizer, mine_terms
 from tests.paths import CORPUS
 
 
@@ -162,9 +162,9 @@ def test_incremental_add_and_remove_reuse_vectors(tmp_path, monkeypatch):
 
 
 def test_ivf_above_threshold_deletes_and_readds(tmp_path, monkeypatch):
-    import qa.localstore
+    import qa.store.local
 
-    monkeypatch.setattr(qa.localstore, "IVF_THRESHOLD", 10)
+    monkeypatch.setattr(qa.store.local, "IVF_THRESHOLD", 10)
     path = tmp_path / "idx"
     emb = HashEmbedder()
     ingest([CORPUS], path, embedder=emb, progress=False)

@@ -1,4 +1,4 @@
-"""Sentence vectors (qa.sentvec): embedded once at ingest, looked up at question time, and
+"""Sentence vectors (qa.answer.sentvec): embedded once at ingest, looked up at question time, and
 used to choose the sentence that says what the question asks."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 
-from qa.answer import Answerer
-from qa.index import open_index
-from qa.ingest import ingest
-from qa.sentvec import SentenceVectors, passage_sentences, sentence_text
+from qa.answer.answerer import Answerer
+from qa.answer.sentvec import SentenceVectors, passage_sentences, sentence_text
+from qa.ingest.pipeline import ingest
+from qa.store.index import open_index
 from tests.test_grams_vcache import CountingEmbedder
 
 DOCS = [

@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.clean import clean
-from qa.split import MAX_CHARS, paragraph_role, split
+from qa.ingest.clean import clean
+from qa.ingest.split import MAX_CHARS, paragraph_role, split
 from tests.checks import assert_offsets_exact
 
 _ws = re.compile(r"\s+")

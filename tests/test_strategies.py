@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from qa.answer import Answerer
-from qa.embed import HashEmbedder
-from qa.index import open_index
-from qa.ingest import ingest
+from qa.answer.answerer import Answerer
+from qa.embed.embedders import HashEmbedder
+from qa.ingest.pipeline import ingest
+from qa.store.index import open_index
 from tests.checks import read_passages
 
 DOCS = [
@@ -175,7 +175,7 @@ def test_a_typo_in_a_model_name_written_without_its_space_still_finds_it(query_a
 
 
 def test_a_price_written_without_a_unit_answers_a_how_much_money_question(query_answerer):
-    from qa.evidence import has_answer_type
+    from qa.answer.evidence import has_answer_type
 
     ans = query_answerer.ask("紫砂杯一般多少钱")
     assert ans.found and "150-300" in ans.answer
@@ -193,8 +193,8 @@ def test_a_price_written_without_a_unit_answers_a_how_much_money_question(query_
 def test_a_how_much_question_about_an_address_wants_the_address_not_a_number(query_answerer):
     """网址是多少 / 电话多少 ask for an identifier: a URL is the answer, and the lack of a
     number must not turn it into 'the collection states no number'."""
-    from qa.evidence import has_answer_type
-    from qa.question import question_kind
+    from qa.answer.evidence import has_answer_type
+    from qa.answer.question import question_kind
 
     ans = query_answerer.ask("绿萝论坛网址改成多少了")
     assert ans.found and "http://www.lvluo-club.cn/" in ans.answer
@@ -211,11 +211,11 @@ def test_the_passage_the_embedding_prefers_wins_a_tie_in_words():
     """A short query's words can recur in a passage about something else that BM25 lifts to
     the top; between sentences that share as much of the question, the one from the passage
     the embedding finds closest is chosen, not the one with the higher fused rank."""
-    from qa.corpus import Passage
-    from qa.evidence import Matcher, score_sentences
-    from qa.question import analyze
-    from qa.search import Hit
-    from qa.sentences import split_sentences
+    from qa.answer.evidence import Matcher, score_sentences
+    from qa.answer.question import analyze
+    from qa.answer.sentences import split_sentences
+    from qa.ingest.corpus import Passage
+    from qa.retrieve.search import Hit
 
     def hit(pid: str, text: str, fused: float, cosine: float) -> Hit:
         p = Passage(pid, pid, pid, "", 0, text, 0, len(text), 0, len(text), "simplified")
@@ -238,7 +238,7 @@ def test_the_passage_the_embedding_prefers_wins_a_tie_in_words():
 def test_the_calibrated_decision_trusts_a_strong_best_passage_for_a_short_query():
     """The shipped found/not-found model counts the best passage's cosine: the same weak word
     match is more likely an answer under a close passage than under a distant one."""
-    from qa.evidence import load_found_model
+    from qa.answer.evidence import load_found_model
 
     model = load_found_model("embeddinggemma-300m")
     weak = {"grams": 4, "coverage": 0.3, "beyond": 0.3, "cosine": 0.3, "typed": True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import qa.tokenize as tk
+import qa.text.tokenize as tk
 
 
 def test_parallel_tokens_equal_serial_tokens_and_keep_user_words(monkeypatch):

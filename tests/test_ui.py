@@ -26,8 +26,8 @@ EVIL = ("恶意文档测试\n"
 
 @pytest.fixture(scope="session")
 def base_index(tmp_path_factory) -> Path:
-    from qa.embed import get_embedder
-    from qa.ingest import ingest
+    from qa.embed.embedders import get_embedder
+    from qa.ingest.pipeline import ingest
 
     path = tmp_path_factory.mktemp("ui") / "idx"
     report = ingest([CORPUS], path, embedder=get_embedder("hash"), progress=False)
@@ -38,7 +38,7 @@ def base_index(tmp_path_factory) -> Path:
 @pytest.fixture
 def server(base_index, tmp_path):
     """A running app on its own index copy; yields (app, url)."""
-    from qa.embed import get_embedder
+    from qa.embed.embedders import get_embedder
 
     with serve_copy(base_index, tmp_path / "idx", get_embedder("hash"),
                     max_upload_mb=1) as served:
@@ -60,7 +60,7 @@ def _check_quotes(answer: dict) -> None:
 
 # ---------------------------------------------------------------------------- API
 def test_ask_endpoint_returns_the_cli_json(client, server):
-    from qa.answer import Answerer
+    from qa.answer.answerer import Answerer
 
     got = client.predict("卢氏模式是什么", api_name="/ask")
     assert got["found"] is True
@@ -141,7 +141,7 @@ def test_remove_takes_effect_at_once(server):
 
 # ---------------------------------------------------------------------------- HTML
 def test_document_html_is_escaped_in_the_panel(server, tmp_path):
-    from qa.ui import render_answer, render_passage
+    from qa.app.ui import render_answer, render_passage
 
     engine = server[0].qa_engine
     doc = tmp_path / "evil.txt"
@@ -165,7 +165,7 @@ def test_document_html_is_escaped_in_the_panel(server, tmp_path):
 
 
 def test_escaping_of_questions_and_nearest_passages():
-    from qa.ui import render_answer, render_messages, render_user
+    from qa.app.ui import render_answer, render_messages, render_user
 
     q = '<img src=x onerror=alert(1)>是什么'
     assert "<img" not in render_user(q)
@@ -184,7 +184,7 @@ def test_escaping_of_questions_and_nearest_passages():
 
 
 def test_answer_badges_and_panel_highlight():
-    from qa.ui import render_answer, render_passage
+    from qa.app.ui import render_answer, render_passage
 
     text = "卢氏县创新金融扶贫，形成了“卢氏模式”。该模式在全省推广。"
     quote = "卢氏县创新金融扶贫，形成了“卢氏模式”。"
@@ -206,7 +206,7 @@ def test_answer_badges_and_panel_highlight():
 def test_literal_bracket_numbers_in_a_quote_are_not_badges():
     """A quoted sentence holding [2] (a footnote in the source) shows [2] as text: only the
     answerer's own citation becomes a badge, even if the answer cites a passage [2]."""
-    from qa.ui import render_answer
+    from qa.app.ui import render_answer
 
     quote = "统计口径见文献[2]。"
     cites = [{"n": n, "doc_id": f"d{n}", "title": f"t{n}", "passage_id": f"p{n}",
@@ -225,7 +225,7 @@ def test_literal_bracket_numbers_in_a_quote_are_not_badges():
 
 
 def test_partial_answer_shows_the_note_and_its_citation():
-    from qa.ui import render_answer
+    from qa.app.ui import render_answer
 
     quote = "累计选派名第一书记。"
     ans = {"question": "q", "searched": "q", "found": False, "partial": True,
@@ -241,7 +241,7 @@ def test_partial_answer_shows_the_note_and_its_citation():
 
 
 def test_rewritten_question_is_shown():
-    from qa.ui import render_answer
+    from qa.app.ui import render_answer
 
     ans = {"question": "靖宇县委书记是谁", "searched": "靖宇县委书记是谁", "found": False,
            "answer": "资料中没有找到相关内容。", "citations": [], "passages": []}
@@ -250,7 +250,7 @@ def test_rewritten_question_is_shown():
 
 
 def test_check_upload_limits(tmp_path):
-    from qa.ui import check_upload
+    from qa.app.ui import check_upload
 
     small = tmp_path / "a.md"
     small.write_text("# 标题\n正文。", encoding="utf-8")
@@ -265,9 +265,9 @@ def test_check_upload_limits(tmp_path):
 
 
 def test_app_starts_without_an_index(tmp_path):
-    from qa.embed import get_embedder
+    from qa.app.ui import build_app
+    from qa.embed.embedders import get_embedder
     from qa.errors import QAError
-    from qa.ui import build_app
 
     app = build_app(tmp_path / "none", embedder=get_embedder("hash"))
     assert app.qa_engine.index is None
@@ -283,8 +283,8 @@ GEN_TRUE = "2016年，靖宇县建档立卡贫困对象实现1579户3182人脱�
 @pytest.fixture
 def llm_server(base_index, tmp_path):
     """The app with a scripted language model; yields (app, url, handler)."""
-    from qa.embed import get_embedder
-    from qa.llm import LLMConfig
+    from qa.embed.embedders import get_embedder
+    from qa.generate.client import LLMConfig
     from tests.checks import fake_llm_server, sse
 
     with fake_llm_server() as (llm_url, handler):
@@ -330,7 +330,7 @@ def test_ask_endpoint_generative_without_a_model(client):
 
 
 def test_generative_answer_streams_and_renders(llm_server):
-    from qa.ui import render_answer, render_generating
+    from qa.app.ui import render_answer, render_generating
 
     engine = llm_server[0].qa_engine
     first, *events = list(engine.answer(GEN_Q, answer="生成"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qa.question import fold
-from qa.verify import (
+from qa.answer.question import fold
+from qa.generate.verify import (
     GeneratedSentence,
     numbers,
     split_generated,

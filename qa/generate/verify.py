@@ -1,0 +1,417 @@
+"""Check, in code, every sentence a language model wrote against the passage(s) it cites.
+
+A model can write a fluent sentence that its citation does not support: a changed number, a
+name or term from elsewhere, a fact cited to the wrong passage. The tests follow from the
+structure of Chinese text, not from word lists:
+
+- *numbers* are compared as values with the unit character after them: 三千人 ~ 3000人,
+  1.26万 ~ 12600, 百分之五十 ~ 50%, 二〇一六年 / 一九九七年 ~ 2016年 / 1997年, １２ ~ 12,
+  12,600 ~ 12600. A bare 一 (一个, 一种: the indefinite article as often as a count) is not
+  checked, 第一 is; 三点五 is not read as 3.5, nor 两成 as 20%. Each number must be stated in the
+  passage sentence that best matches the words around it (or the sentence before that one):
+  a year elsewhere in the passage is about something else.
+- *hard terms*: every Latin token, quoted term (“…”, 「…」, "…", 《…》) and proper name (jieba
+  tags nr/ns/nt/nz, also inside a longer word: 法国 in 法国电影) must occur in the cited
+  passage(s).
+- *negations*: 不, 没, 未 must stand before the same character as in the passage.
+- *new terms*: a run of the sentence's characters none of which pairs with a neighbour as
+  the passage does is text the passage never uses. It fails the sentence when it holds
+  NOVEL_MIN or more content characters, or two or more where the passage has the same two
+  characters on either side around other text (天道 put where 可量度 was).
+- *closeness*: the share of the sentence's content bigrams found in the cited passage(s)
+  must reach SUPPORT_THRESHOLD.
+
+Bigrams are compared with numbers masked and 的/了 dropped (a paraphrase adds and drops them
+freely); everything after `qa.answer.question.fold` (NFKC, Traditional to Simplified, lower case).
+The quote for a sentence is the passage sentence (split at 。！？；) sharing the most bigrams
+with it, as offsets into the passage text as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from qa.answer.evidence import _FUNCTION_CHARS
+from qa.answer.question import _posseg, fold, term_in
+from qa.text.grams import _WORD, bigrams
+from qa.text.numbers import HAN_CHARS as _HAN_CHARS
+from qa.text.numbers import HAN_DIGIT as _HAN_DIGIT
+from qa.text.numbers import han_value as _han_value
+
+# Both chosen by bench/verify.py on the even half of bench/data/verify_pairs.jsonl (the highest
+# recall whose precision is >= 0.98); see bench/results/verify.md.
+SUPPORT_THRESHOLD = 0.222
+NOVEL_MIN = 3  # content characters in a run of new text that fail a sentence (new_terms)
+NUMBER_CONTEXT = 6  # characters either side of a number that locate where it is stated
+
+_MARK_BODY = r"[0-9０-９]+(?:\s*[,，、]\s*[0-9０-９]+)*"
+CITATION = re.compile(rf"[\[［]\s*({_MARK_BODY})\s*[\]］]|【\s*({_MARK_BODY})\s*】")
+_END = r"(?:[。！？!?；;…]+[”’」』）)]*|\n+)"
+_PIECE = re.compile(rf".*?(?:{_END}(?:\s*(?:{CITATION.pattern}))*|$)", re.S)
+_PASSAGE_SENT = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;…]+[”’」』）)]*)?")
+_CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
+_PARTICLES = re.compile(r"[的了]")
+_NEGATION = re.compile(r"[不没未][\u3400-\u9fff]")
+
+
+@dataclass
+class GeneratedSentence:
+    text: str  # without citation markers
+    citations: list[int] = field(default_factory=list)  # 1-based passage numbers, in order
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    reason: str  # verified | uncited | bad citation | missing | weak
+    support: float  # share of the sentence's content bigrams found in the cited passage(s)
+    quote_start: int = -1  # offsets of the best-supporting span in the best passage
+    quote_end: int = -1
+    passage: int = -1  # index into the cited passages of the best one; -1 when none
+    missing: tuple[str, ...] = ()  # numbers, terms, negations the passages do not hold
+
+
+def _marker_numbers(match: re.Match) -> list[int]:
+    body = fold(match.group(1) or match.group(2))
+    return [int(n) for n in re.findall(r"\d+", body)]
+
+
+def split_generated(text: str) -> list[GeneratedSentence]:
+    """Sentences of a generated answer with the passages each cites. A marker right after a
+    sentence end ("…。[1]") or before it ("…[1]。") belongs to that sentence; a piece with only
+    markers adds them to the sentence before it."""
+    out: list[GeneratedSentence] = []
+    for m in _PIECE.finditer(text or ""):
+        piece = m.group(0)
+        if not piece:
+            continue
+        cites: list[int] = []
+        for c in CITATION.finditer(piece):
+            cites.extend(n for n in _marker_numbers(c) if n not in cites)
+        body = CITATION.sub("", piece).strip()
+        if not re.search(r"\w", body):
+            if out and cites:
+                out[-1].citations.extend(n for n in cites if n not in out[-1].citations)
+            continue
+        out.append(GeneratedSentence(body, cites))
+    return out
+
+
+# ---------------------------------------------------------------- numbers as values
+# Units and classifiers: a run of Chinese numerals before one of these is a quantity (三千人,
+# 五座), not part of a word (统一, 一些, 万一).
+_UNITS = ("个名户人年项次倍条家所座台辆只件位种批期届岁天月日号枚元米吨亩公克斤度层成秒周里"
+          "部本首篇章册场份张颗株匹头间处路区县省市对季集代世纪级万亿千百%‰")
+_APPROX = "多余几来"
+_ARABIC = re.compile(r"(?<![a-z0-9.])(\d+(?:,\d{3})+|\d+(?:\.\d+)?)\s*([万亿千百])?")
+_HAN = re.compile(rf"(第)?([{_HAN_CHARS}]+)")
+_PERCENT = re.compile(rf"百分之([{_HAN_CHARS}]+|\d+(?:\.\d+)?)")
+
+
+def _canon(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _unit_after(folded: str, end: int) -> str:
+    while end < len(folded) and folded[end] in _APPROX + " ":
+        end += 1
+    ch = folded[end:end + 1]
+    return ch if ch and ch in _UNITS and ch not in "万亿千百" else ""
+
+
+def _number_spans(folded: str) -> list[tuple[str, str, int, int]]:
+    """(value, unit, start, end) of every number in a folded text."""
+    out: list[tuple[str, str, int, int]] = []
+    taken = [False] * len(folded)
+
+    def take(value: str, unit: str, lo: int, hi: int) -> None:
+        out.append((value, unit, lo, hi))
+        taken[lo:hi] = [True] * (hi - lo)
+
+    for m in _PERCENT.finditer(folded):
+        raw = m.group(1)
+        value = _han_value(raw) if raw[0] in _HAN_CHARS else raw
+        if value is not None:
+            take(_canon(Decimal(value)), "%", m.start(), m.end())
+    for m in _ARABIC.finditer(folded):
+        if taken[m.start()]:
+            continue
+        try:
+            value = Decimal(m.group(1).replace(",", ""))
+        except InvalidOperation:
+            continue
+        if m.group(2):
+            value *= {"万": 10**4, "亿": 10**8, "千": 1000, "百": 100}[m.group(2)]
+        after = folded[m.end():m.end() + 1]
+        take(_canon(value), after if after and after in "%‰" else _unit_after(folded, m.end()),
+             m.start(), m.end())
+    for m in _HAN.finditer(folded):
+        if taken[m.start(2)]:
+            continue
+        run, ordinal = m.group(2), bool(m.group(1))
+        unit = _unit_after(folded, m.end())
+        year_like = all(c in _HAN_DIGIT for c in run) and any(c in "〇零" for c in run)
+        if not (ordinal or unit or year_like):
+            continue  # 统一, 一些, 十分: a word, not a quantity
+        if run == "一" and not ordinal:
+            continue
+        value = _han_value(run)
+        if value is not None:
+            take(str(value), unit, m.start(2), m.end())
+    return out
+
+
+def numbers(folded: str) -> set[tuple[str, str]]:
+    """(value, unit) of every number in a folded text: 1.26万人 -> ('12600', '人')."""
+    return {(v, u) for v, u, _, _ in _number_spans(folded)}
+
+
+def _number_in(num: tuple[str, str], passage_numbers: set[tuple[str, str]]) -> bool:
+    value, unit = num
+    return any(v == value and (not unit or not u or u == unit) for v, u in passage_numbers)
+
+
+# ---------------------------------------------------------------- other hard terms
+_LATIN = re.compile(r"[a-z][a-z0-9]*(?:[.\-+'&][a-z0-9]+)*")
+_QUOTED = re.compile(r"[“「『\"《〈]([^”」』\"》〉]{1,40})[”」』\"》〉]")
+_NAME_FLAGS = ("nr", "ns", "nt", "nz")
+
+
+def _name_kind(flag: str | None) -> str | None:
+    if not flag or not flag.startswith(_NAME_FLAGS):
+        return None
+    return "place" if flag.startswith("ns") else "name"
+
+
+def hard_terms(folded: str) -> dict[str, str]:
+    """Latin tokens, quoted terms and proper names of a folded sentence -> their kind (latin,
+    quoted, place, name): text that cannot be paraphrased, so the cited passage must hold it.
+    A name inside a longer word (法国 in 法国电影) counts: the segmenter joins them."""
+    import jieba.posseg
+
+    tags = jieba.posseg.dt.word_tag_tab
+    terms = {m.group(0): "latin" for m in _LATIN.finditer(folded) if len(m.group(0)) >= 2}
+    for m in _QUOTED.finditer(folded):
+        if m.group(1).strip():
+            terms.setdefault(m.group(1).strip(), "quoted")
+    for w, f in _posseg(folded):
+        if len(w) < 2 or not re.search(r"\w", w):
+            continue
+        if (kind := _name_kind(f)):
+            terms.setdefault(w, kind)
+            continue
+        for n in range(len(w) - 1, 1, -1):
+            for i in range(len(w) - n + 1):
+                if (kind := _name_kind(tags.get(w[i:i + n]))):
+                    terms.setdefault(w[i:i + n], kind)
+    return terms
+
+
+# ---------------------------------------------------------------- passages
+def passage_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a passage, split at 。！？；, whitespace trimmed."""
+    spans = []
+    for m in _PASSAGE_SENT.finditer(text):
+        lo, hi = m.start(), m.end()
+        while lo < hi and text[lo].isspace():
+            lo += 1
+        while hi > lo and text[hi - 1].isspace():
+            hi -= 1
+        if hi > lo:
+            spans.append((lo, hi))
+    return spans
+
+
+def _comparable(folded: str) -> str:
+    """The text bigrams are taken from: numbers masked (they are checked as values) and 的/了
+    dropped."""
+    spans = _number_spans(folded)
+    if spans:
+        chars = list(folded)
+        for _, _, lo, hi in spans:
+            chars[lo:hi] = [" "] * (hi - lo)
+        folded = "".join(chars)
+    return _PARTICLES.sub("", folded)
+
+
+def _is_content(gram: str) -> bool:
+    return not (gram[0] in _FUNCTION_CHARS and gram[1] in _FUNCTION_CHARS)
+
+
+def content_bigrams(folded: str) -> set[str]:
+    """Bigrams a sentence and a passage are compared on, less pairs made only of function
+    characters (是在, 也都)."""
+    return {g for g in bigrams(_comparable(folded)) if _is_content(g)}
+
+
+def content_length(span: str) -> int:
+    """Characters of a span that are not function characters."""
+    return sum(c not in _FUNCTION_CHARS for c in span)
+
+
+@dataclass
+class _Unit:
+    """One sentence of a cited passage, in the forms the checks compare."""
+
+    passage: int
+    start: int
+    end: int
+    text: str  # comparable form
+    pairs: set[str]  # every bigram
+    grams: set[str]  # content bigrams
+    numbers: set[tuple[str, str]]
+    first: bool
+
+
+def _units(passages: Sequence[str]) -> list[_Unit]:
+    out = []
+    for i, text in enumerate(passages):
+        for k, (lo, hi) in enumerate(passage_sentences(text)):
+            folded = fold(text[lo:hi])
+            comparable = _comparable(folded)
+            pairs = bigrams(comparable)
+            out.append(_Unit(i, lo, hi, comparable, pairs, {g for g in pairs if _is_content(g)},
+                             numbers(folded), k == 0))
+    return out
+
+
+def _best(grams: set[str], units: list[_Unit]) -> list[int]:
+    """Indexes of the units sharing the most of `grams` (all when none shares any)."""
+    scores = [len(grams & u.grams) for u in units]
+    top = max(scores, default=0)
+    return [k for k, s in enumerate(scores) if s == top] if top else list(range(len(units)))
+
+
+# ---------------------------------------------------------------- the checks
+def _missing_numbers(folded: str, grams: set[str], units: list[_Unit]) -> list[str]:
+    """Numbers not stated where the words around them are: each must occur in a passage
+    sentence that best matches the words next to it (NUMBER_CONTEXT characters either side,
+    within its clause) or in the sentence before one (同年, 该 point back)."""
+    out = []
+    clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(folded)]
+    for value, unit, lo, hi in _number_spans(folded):
+        a, b = next(((a, b) for a, b in clauses if a <= lo < b), (0, len(folded)))
+        near = content_bigrams(folded[max(a, lo - NUMBER_CONTEXT):min(b, hi + NUMBER_CONTEXT)])
+        best = _best(near or content_bigrams(folded[a:b]) or grams, units)
+        region = set(best) | {k - 1 for k in best if k and not units[k].first}
+        if not _number_in((value, unit), set().union(*(units[k].numbers for k in region))):
+            out.append(value + unit)
+    return out
+
+
+def _replaces(left: str, new: str, right: str, units: list[_Unit]) -> bool:
+    """The passage has `left` and `right` around text other than `new`: a substitution."""
+    if len(left) < 2 or len(right) < 2 or " " in left + right:
+        return False
+    pattern = re.compile(re.escape(left) + f"(.{{1,{len(new) + 3}}}?)" + re.escape(right))
+    return any(m.group(1) != new for u in units for m in pattern.finditer(u.text))
+
+
+def _new_negations(folded: str, units: list[_Unit]) -> list[str]:
+    """不/没/未 with the character after it, where no passage pairs them: a negation the
+    passage does not make (2016年不脱贫 from 2016年脱贫)."""
+    pairs: set[str] = set().union(*(u.pairs for u in units))
+    return [m.group(0) for m in _NEGATION.finditer(_comparable(folded))
+            if m.group(0) not in pairs]
+
+
+def _new_terms(folded: str, units: list[_Unit], min_chars: int) -> list[str]:
+    pairs: set[str] = set().union(*(u.pairs for u in units))
+    text = _comparable(folded)
+    out = []
+    for m in _WORD.finditer(text):
+        run = m.group(0)
+        found = [run[i:i + 2] in pairs for i in range(len(run) - 1)]
+        novel = [not (i > 0 and found[i - 1]) and not (i < len(found) and found[i])
+                 for i in range(len(run))]
+        i = 0
+        while i < len(run):
+            j = i
+            while j < len(run) and novel[j]:
+                j += 1
+            size = content_length(run[i:j])
+            lo, hi = m.start() + i, m.start() + j
+            if size >= min_chars or (size >= 2 and _replaces(
+                    text[max(0, lo - 2):lo], run[i:j], text[hi:hi + 2], units)):
+                out.append(run[i:j])
+            i = j + 1
+    return out
+
+
+def new_terms(folded: str, passages: Sequence[str], min_chars: int = NOVEL_MIN) -> list[str]:
+    """Runs of a folded sentence's characters that pair with neither neighbour as the passages
+    do: text they never use. Returned when a run holds `min_chars` content characters, or two
+    where the passage has the same two characters either side around other text. Most
+    Chinese words are two characters, so a connective a model adds (此外, 因此) stays under
+    NOVEL_MIN; a new name or noun phrase does not."""
+    return _new_terms(folded, _units(passages), min_chars)
+
+
+def _missing(folded: str, grams: set[str], units: list[_Unit], passages: Sequence[str],
+             novel_min: int, context: Sequence[str] = ()) -> list[str]:
+    # the year a document's title names (南充市2024年统计公报) is the year of its sentences
+    title_years = {v + u for c in context for v, u in numbers(fold(c)) if u == "年"}
+    out = [n for n in _missing_numbers(folded, grams, units) if n not in title_years]
+    joined = "\n".join(fold(p) for p in passages)
+    titles = "\n".join(fold(c) for c in context)  # a title says 靖宇 for 靖宇县: kind ""
+    out += [t for t, kind in hard_terms(folded).items()
+            if not term_in(t, joined, kind) and not (titles and term_in(t, titles, ""))]
+    out += _new_negations(folded, units)
+    out += _new_terms(folded, units + _units(context) if context else units, novel_min)
+    return list(dict.fromkeys(out))
+
+
+def missing_terms(folded_sentence: str, passages: Sequence[str],
+                  novel_min: int = NOVEL_MIN) -> list[str]:
+    """Numbers, hard terms, negations and new terms of a folded sentence the passages lack."""
+    return _missing(folded_sentence, content_bigrams(folded_sentence), _units(passages),
+                    passages, novel_min)
+
+
+def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequence[str],
+                    threshold: float = SUPPORT_THRESHOLD, novel_min: int = NOVEL_MIN,
+                    context: Sequence[str] = ()) -> Verdict:
+    """Whether the cited passage(s) support a generated sentence. A plain string counts as
+    cited when passages are given; a GeneratedSentence needs its own citations too.
+    `context` (the cited passages' document titles) may hold the names and places a
+    sentence uses (靖宇县 for a passage that says 全县) and the year (2024年 of a communiqué
+    whose sentences say 全年); other numbers and support must come from the passages."""
+    text = sentence.text if isinstance(sentence, GeneratedSentence) else sentence
+    cited = not isinstance(sentence, GeneratedSentence) or bool(sentence.citations)
+    if not cited or not cited_passage_texts:
+        return Verdict(False, "uncited", 0.0)
+    folded = fold(CITATION.sub("", text))
+    units = _units(cited_passage_texts)
+    grams = content_bigrams(folded)
+    have: set[str] = set().union(*(u.grams for u in units))
+    support = len(grams & have) / len(grams) if grams else 0.0
+    best = units[_best(grams, units)[0]] if units else None
+    where = (best.start, best.end, best.passage) if best else (-1, -1, -1)
+    missing = _missing(folded, grams, units, cited_passage_texts, novel_min, context)
+    if missing:
+        return Verdict(False, "missing", support, *where, tuple(missing))
+    if support < threshold:
+        return Verdict(False, "weak", support, *where)
+    return Verdict(True, "verified", support, *where)
+
+
+def verify_cited(sentence: GeneratedSentence, passages: Sequence[str],
+                 threshold: float = SUPPORT_THRESHOLD, titles: Sequence[str] = ()) -> Verdict:
+    """Verify one sentence against the passages it cites (numbered from 1; `titles`, if
+    given, are their documents' titles in the same order); a citation outside
+    1..len(passages) fails it."""
+    if any(not 1 <= n <= len(passages) for n in sentence.citations):
+        return Verdict(False, "bad citation", 0.0)
+    context = [titles[n - 1] for n in sentence.citations] if titles else ()
+    return verify_sentence(sentence, [passages[n - 1] for n in sentence.citations], threshold,
+                           context=context)
+
+
+def verify_generated(text: str, passages: Sequence[str],
+                     threshold: float = SUPPORT_THRESHOLD
+                     ) -> list[tuple[GeneratedSentence, Verdict]]:
+    """Split a generated answer and verify each sentence against the passages it cites."""
+    return [(s, verify_cited(s, passages, threshold)) for s in split_generated(text)]

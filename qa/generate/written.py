@@ -1,0 +1,420 @@
+"""Written answers from a language model, every sentence checked against what it cites.
+
+The model sees excerpts of the passages the extractive answerer already retrieved (no second
+search): the sentences around the extractive answer's quotes first, at most MAX_PASSAGES
+excerpts of EXCERPT_CHARS each, so that a small local model on two cores reads a prompt of a
+few hundred tokens, not five whole passages. The question's constraints (year, place, kind of
+figure) are stated in the prompt. The reply is split into sentences
+(qa.generate.verify.split_generated) and each sentence is verified against the whole passage(s) it
+cites (qa.generate.verify.verify_sentence); the outcome of every sentence and of every citation is
+kept in `Answer.checks` (verified true/false and the reason).
+
+Policy:
+- A sentence that fails verification, has no citation, or cites a number outside [1..k] is
+  DROPPED: it is never shown, cited or not. A note in `warnings` says how many were dropped.
+- Each surviving sentence cites its best-supporting passage (the verifier's choice), plus any
+  other passage it cites that the verifier accepts for the sentence on its own; a citation
+  that fails is recorded in `checks` with verified=False and its reason, never shown. The
+  quote is the supporting sentence of the passage text (offsets into the stored text), and
+  citations are renumbered [1..m] by passage in order of appearance.
+- When the model replies NO_ANSWER and the extractive answer is weak (found at the default
+  operating point but not at the strict one, `Answer.confident` False), the model's refusal
+  wins: the answer becomes 资料中没有找到 with the nearest passages. Against a confident
+  extractive answer the extractive answer stays, with a note.
+- If nothing survives, the model replies NO_ANSWER, the reply is not Chinese (fewer than
+  MIN_CJK_SHARE of its letters are CJK characters: a model that drifts into English or
+  transliteration cannot be checked against Chinese passages), or the endpoint fails in any
+  way (LLMError: down, timeout, HTTP error, empty or malformed reply), the extractive answer is
+  returned unchanged except for a note in `warnings`. No traceback, and messages go through
+  `LLMConfig.redact` so the API key never shows.
+- The model is asked only when the extractive answerer found an answer (found=True). Its
+  named-term and confidence checks are calibrated; when they say the collection does not
+  answer (found=False, also a partial answer that lacks the asked value), a verified sentence
+  would still be about something else, so that answer is returned as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from qa.answer.answerer import Answer, Citation
+from qa.answer.question import fold
+from qa.generate.client import NO_ANSWER, LLMConfig, LLMError, build_messages, stream_chat
+from qa.generate.verify import (
+    GeneratedSentence,
+    Verdict,
+    content_bigrams,
+    passage_sentences,
+    split_generated,
+    verify_cited,
+    verify_sentence,
+)
+
+# A 1.5B model on 2 cores reads about 35 prompt tokens/s (bench/results/generate.md): three
+# excerpts of 240 characters (about 500 tokens with the rules) keep the first token near 15 s
+MAX_PASSAGES = 3  # excerpts given to the model
+EXCERPT_CHARS = 240  # characters of one excerpt: the quoted sentence and its neighbours
+MAX_SENTENCES = 3  # the reply asked for: a short answer, each sentence cited
+# A sentence tried against passages it does not cite must share at least this many content
+# bigrams with the one it is moved to: trying every passage multiplies the chances that a
+# short phrase (编造的一句: 3 bigrams, 1 shared) meets the support share somewhere by chance
+MIN_ATTRIBUTED_GRAMS = 4
+MAX_REPLY_CHARS = 1500  # stop reading a reply that runs on; its complete sentences still count
+MIN_CJK_SHARE = 0.3  # of the reply's letters (citation marks removed); below: not Chinese
+
+NOTE_UNVERIFIED = "生成的回答未能在原文中核实，已改用摘录回答"
+NOTE_NO_ANSWER = "语言模型认为资料不能回答这个问题，以下为摘录回答"
+NOTE_NOT_CHINESE = "语言模型没有用中文回答，已改用摘录回答"
+NOTE_FAILED = "语言模型不可用，已改用摘录回答"
+NOTE_DROPPED = "生成的回答中有 {n} 句未能在原文中核实，已略去"
+NOTE_REFUSED = "语言模型读了最接近的资料后认为它们不能回答这个问题"
+
+_NOTE_HEADS = (NOTE_UNVERIFIED, NOTE_NO_ANSWER, NOTE_NOT_CHINESE, NOTE_FAILED,
+               NOTE_DROPPED.split("{")[0], NOTE_REFUSED)
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_MARKS = re.compile(r"[\[［【]\s*[0-9０-９,，、\s]*[\]］】]")
+
+
+@dataclass
+class Checked:
+    """One complete sentence of the reply and the verifier's verdict on it. `claimed` are the
+    passage numbers the model wrote; `sentence.citations` the ones the verdict is about
+    (another given passage when the verifier found the sentence there instead)."""
+
+    sentence: GeneratedSentence
+    verdict: Verdict
+    claimed: list[int] = field(default_factory=list)
+
+    @property
+    def attributed(self) -> bool:
+        """Verified against a passage the model did not cite (or it cited none)."""
+        return self.verdict.ok and self.sentence.citations != self.claimed
+
+
+@dataclass
+class CitationCheck:
+    """One citation a generated sentence made, and whether its passage supports it."""
+
+    n: int  # the passage number the model wrote
+    passage_id: str  # "" for a number outside the passages given
+    verified: bool
+    reason: str  # shown to the user when it is not verified
+
+
+@dataclass
+class SentenceCheck:
+    """One sentence the model wrote: shown only when `verified`; `reason` says why not."""
+
+    text: str
+    verified: bool
+    reason: str
+    citations: list[CitationCheck] = field(default_factory=list)
+
+
+def reason_text(verdict: Verdict) -> str:
+    """The verifier's reason in words a user reads (未核实：…)."""
+    if verdict.ok:
+        return "已核实"
+    if verdict.reason == "uncited":
+        return "没有标注出处"
+    if verdict.reason == "bad citation":
+        return "引用了不存在的资料编号"
+    if verdict.reason == "missing":
+        return "所引资料中没有：" + "、".join(verdict.missing)
+    return f"与所引资料的内容重合太少（{verdict.support:.0%}）"
+
+
+@dataclass
+class Progress:
+    """What the reply is so far: its raw text and its complete sentences, checked. The first
+    event carries the `extractive` answer (a page shows it while the model writes); the last
+    carries the final `answer` (generative, or the extractive fallback)."""
+
+    text: str = ""
+    checked: list[Checked] = field(default_factory=list)
+    answer: Answer | None = None
+    extractive: Answer | None = None
+
+
+def notes(warnings: Sequence[str]) -> list[str]:
+    """The warnings this module added (fallbacks, dropped sentences), for a CLI or page to
+    show; the answerer's own warnings are diagnostics."""
+    return [w for w in warnings if isinstance(w, str) and w.startswith(_NOTE_HEADS)]
+
+
+def _complete(text: str) -> bool:
+    """The reply ends at the end of a sentence (its citation marks aside)."""
+    return _MARKS.sub("", text).rstrip()[-1:] in ("。！？!?；;…”」』）)")
+
+
+def cjk_share(text: str) -> float:
+    """Share of CJK characters among the letters of `text` (citation marks left out)."""
+    letters = [c for c in _MARKS.sub("", text) if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(bool(_CJK.match(c)) for c in letters) / len(letters)
+
+
+def is_no_answer(text: str) -> bool:
+    """The model said the passages do not answer (NO_ANSWER at the start of its reply)."""
+    return fold(_MARKS.sub("", text)).strip().startswith(fold(NO_ANSWER))
+
+
+def prompt_passages(extractive: Answer, limit: int = MAX_PASSAGES) -> list[dict]:
+    """The passages the model sees: those the extractive answer cites first (they hold the
+    answer), then the rest in retrieval order, at most `limit`."""
+    by_id = {p["passage_id"]: p for p in extractive.passages}
+    order = [c.passage_id for c in extractive.citations if c.passage_id in by_id]
+    order += [p["passage_id"] for p in extractive.passages]
+    return [by_id[pid] for pid in dict.fromkeys(order)][:limit]
+
+
+def excerpt(text: str, around: tuple[int, int] | None, question: str,
+            limit: int = EXCERPT_CHARS) -> str:
+    """The part of a passage the model reads: the sentence at `around` (the extractive quote)
+    or, without one, the sentence sharing most words with the question, widened by whole
+    neighbouring sentences (the one before first: it often names the year or place) while
+    it fits in `limit` characters."""
+    spans = passage_sentences(text)
+    if not spans:
+        return text[:limit]
+    if around is not None:
+        at = next((k for k, (lo, hi) in enumerate(spans) if lo <= around[0] < hi), 0)
+    else:
+        asked = content_bigrams(fold(question))
+        scores = [len(asked & content_bigrams(fold(text[lo:hi]))) for lo, hi in spans]
+        at = scores.index(max(scores))
+    lo_k = hi_k = at
+    while True:
+        grown = False
+        for k in (lo_k - 1, hi_k + 1):
+            if 0 <= k < len(spans):
+                lo, hi = spans[min(k, lo_k)][0], spans[max(k, hi_k)][1]
+                if hi - lo <= limit:
+                    lo_k, hi_k = min(k, lo_k), max(k, hi_k)
+                    grown = True
+        if not grown:
+            break
+    lo, hi = spans[lo_k][0], spans[hi_k][1]
+    return text[lo:min(hi, lo + limit)]
+
+
+def prompt_excerpts(extractive: Answer, passages: Sequence[dict],
+                    limit: int = EXCERPT_CHARS) -> list[tuple[str, str]]:
+    """(title, excerpt) of each passage the model sees, in the same order."""
+    quotes = {}
+    for c in extractive.citations:
+        quotes.setdefault(c.passage_id, (c.start, c.end))
+    question = extractive.searched or extractive.question
+    return [(p.get("title") or "", excerpt(p["text"], quotes.get(p["passage_id"]), question,
+                                           limit)) for p in passages]
+
+
+def constraint_note(question: str) -> str:
+    """The question's constraints in words for the prompt (2016年；靖宇县；增速), or ""."""
+    from qa.answer import constraints as cons
+    from qa.answer.question import analyze
+
+    c = cons.of_question(analyze(question))
+    parts = [f"{y}年" for y in sorted(c.years)]
+    parts += [f"{a}—{b}年" for a, b in c.periods]
+    parts += [p.name for p in c.places]
+    kinds = {"rate": "增速或比例", "per_unit": "人均或每单位的数", "amount": "总量"}
+    if c.quantity in kinds:
+        parts.append(kinds[c.quantity])
+    return "；".join(parts)
+
+
+def check(sentence: GeneratedSentence, passages: Sequence[dict]) -> Checked:
+    """The verdict on one generated sentence against the passages numbered from 1. A sentence
+    its own citations do not support (or that cites nothing) is tried against each passage
+    given alone: small models often drop the [n] or write the wrong one. Found in one, it is
+    shown with that passage's citation, and the model's own citations stay recorded as not
+    verified (`claimed`)."""
+    titles = [p.get("title") or "" for p in passages]
+    texts = [p["text"] for p in passages]
+    verdict = verify_cited(sentence, texts, titles=titles)
+    claimed = list(sentence.citations)
+    if verdict.ok or len(content_bigrams(fold(sentence.text))) < MIN_ATTRIBUTED_GRAMS:
+        return Checked(sentence, verdict, claimed)
+    for n in range(1, len(passages) + 1):
+        if n in claimed:
+            continue
+        moved = GeneratedSentence(sentence.text, [n])
+        other = verify_cited(moved, texts, titles=titles)
+        if other.ok:
+            return Checked(moved, other, claimed)
+    return Checked(sentence, verdict, claimed)
+
+
+def fallback(extractive: Answer, note: str) -> Answer:
+    """The extractive answer as it is, with `note` added to its warnings."""
+    return dataclasses.replace(extractive, warnings=[*extractive.warnings, note],
+                               mode="extractive")
+
+
+def _sources(extractive: Answer) -> dict[str, str]:
+    return {c.passage_id: c.source for c in extractive.citations}
+
+
+def _citation_checks(item: Checked, passages: Sequence[dict]
+                     ) -> list[tuple[CitationCheck, tuple[dict, int, int] | None]]:
+    """The outcome of each citation of one sentence, with the quote of each verified one.
+    A verified sentence's best-supporting passage (the verifier's choice) is verified; any
+    other passage it cites is verified only when it supports the sentence on its own. A
+    citation the model wrote that the verifier moved elsewhere is recorded as not verified;
+    the passage it moved to is marked 出处由核对补上."""
+    s, v = item.sentence, item.verdict
+    best = s.citations[v.passage] if v.ok and v.passage >= 0 else None
+    out: list[tuple[CitationCheck, tuple[dict, int, int] | None]] = []
+    for n in dict.fromkeys([*item.claimed, *s.citations]):
+        if not 1 <= n <= len(passages):
+            out.append((CitationCheck(n, "", False, "引用了不存在的资料编号"), None))
+            continue
+        p = passages[n - 1]
+        if n == best:
+            why = "已核实" if n in item.claimed else "已核实（出处由核对补上）"
+            out.append((CitationCheck(n, p["passage_id"], True, why),
+                        (p, v.quote_start, v.quote_end)))
+            continue
+        own = verify_sentence(s.text, [p["text"]], context=[p.get("title") or ""])
+        quote = (p, own.quote_start, own.quote_end) if own.ok and own.quote_start >= 0 else None
+        out.append((CitationCheck(n, p["passage_id"], quote is not None, reason_text(own)),
+                    quote))
+    return out
+
+
+def sentence_checks(checked: Sequence[Checked], passages: Sequence[dict]
+                    ) -> list[SentenceCheck]:
+    """The verifier's outcome for every sentence, as the answer records it."""
+    out = []
+    for item in checked:
+        cites = [c for c, _ in _citation_checks(item, passages)]
+        ok = item.verdict.ok and item.verdict.quote_start >= 0
+        why = reason_text(item.verdict) + ("（出处由核对补上）" if item.attributed else "")
+        out.append(SentenceCheck(item.sentence.text, ok, why, cites))
+    return out
+
+
+def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence[Checked],
+                 sources: dict[str, str] | None = None) -> Answer | None:
+    """The generative answer from the verified sentences; None when none was verified."""
+    kept = [c for c in checked if c.verdict.ok and c.verdict.quote_start >= 0]
+    if not kept:
+        return None
+    sources = sources if sources is not None else _sources(extractive)
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    segments: list[dict] = []
+    pieces: list[str] = []
+    for item in kept:
+        shown = item.sentence.text.replace("[", "［").replace("]", "］")
+        marks = ""
+        quotes = [q for c, q in _citation_checks(item, passages) if c.verified and q]
+        for k, (p, start, end) in enumerate(quotes):
+            pid = p["passage_id"]
+            if pid not in numbers:
+                numbers[pid] = len(numbers) + 1
+            n = numbers[pid]
+            marks += f"[{n}]"
+            segments.append({"label": "", "text": shown if k == 0 else "", "n": n, "line": 0})
+            citations.append(Citation(
+                n=n, doc_id=p["doc_id"], title=p["title"], passage_id=pid, text=p["text"],
+                quote=p["text"][start:end], start=start, end=end, score=p.get("score", 0.0),
+                source=sources.get(pid, ""),
+                flags=[f for f in p.get("flags") or [] if f != "caption"],
+                also_in=list(p.get("also_in") or []), verified=True))
+        pieces.append(shown + marks)
+    warnings = list(extractive.warnings)
+    dropped = len(checked) - len(kept)
+    if dropped:
+        warnings.append(NOTE_DROPPED.format(n=dropped))
+    return Answer(extractive.question, "".join(pieces), True, citations, extractive.passages,
+                  extractive.kind, extractive.searched, warnings, segments=segments,
+                  mode="generative",
+                  checks=[dataclasses.asdict(c) for c in sentence_checks(checked, passages)])
+
+
+def refused(extractive: Answer) -> Answer:
+    """资料中没有找到, with the nearest passages: the model found no answer where the
+    extractive answerer was unsure."""
+    return Answer(extractive.question, f"{NO_ANSWER}能回答这个问题的内容。", False, [],
+                  extractive.passages, extractive.kind, extractive.searched,
+                  [*extractive.warnings, NOTE_REFUSED], mode="generative", confident=False)
+
+
+def stream_generative(extractive: Answer, config: LLMConfig,
+                      history: Sequence[tuple[str, str]] = (),
+                      max_passages: int = MAX_PASSAGES) -> Iterator[Progress]:
+    """Ask the model and yield the reply as it grows: first the extractive answer, then after
+    each token the raw text and the complete sentences checked so far; the last event carries
+    `answer`. Never raises for a fault of the model or its endpoint."""
+    if not extractive.found:
+        yield Progress(answer=extractive)
+        return
+    passages = prompt_passages(extractive, max_passages)
+    if not passages:
+        yield Progress(answer=extractive)
+        return
+    yield Progress(extractive=extractive)
+    question = extractive.searched or extractive.question
+    messages = build_messages(question, prompt_excerpts(extractive, passages), history,
+                              constraints=constraint_note(question),
+                              max_sentences=MAX_SENTENCES)
+    text, checked = "", []
+    try:
+        tokens = stream_chat(config, messages)
+        try:
+            for token in tokens:
+                text += token
+                sentences = split_generated(text)
+                # the last piece may still grow, or its [n] may still be coming
+                while len(checked) < len(sentences) - 1:
+                    checked.append(check(sentences[len(checked)], passages))
+                yield Progress(text, list(checked))
+                if len(text) >= MAX_REPLY_CHARS:
+                    break
+        finally:
+            tokens.close()
+    except LLMError as e:
+        yield Progress(text, checked, fallback(extractive, config.redact(f"{NOTE_FAILED}：{e}")))
+        return
+    sentences = split_generated(text)
+    if len(text) >= MAX_REPLY_CHARS and sentences and not _complete(text):
+        sentences = sentences[:-1]  # cut off mid-sentence
+    for s in sentences[len(checked):]:
+        checked.append(check(s, passages))
+    yield Progress(text, checked, _final(extractive, passages, checked, text))
+
+
+def _final(extractive: Answer, passages: Sequence[dict], checked: Sequence[Checked],
+           text: str) -> Answer:
+    """What the user gets once the reply is complete."""
+    if is_no_answer(text):
+        if not extractive.confident:
+            return refused(extractive)
+        return fallback(extractive, NOTE_NO_ANSWER)
+    if cjk_share(text) < MIN_CJK_SHARE:
+        return fallback(extractive, NOTE_NOT_CHINESE)
+    answer = build_answer(extractive, passages, checked)
+    if answer is not None:
+        return answer
+    out = fallback(extractive, NOTE_UNVERIFIED)
+    out.checks = [dataclasses.asdict(c) for c in sentence_checks(checked, passages)]
+    return out
+
+
+def generative_answer(extractive: Answer, config: LLMConfig,
+                      history: Sequence[tuple[str, str]] = (),
+                      max_passages: int = MAX_PASSAGES) -> Answer:
+    """The generative answer for the question `extractive` answers, or `extractive` itself
+    with a note when the model fails, declines or writes nothing verifiable."""
+    final = extractive
+    for event in stream_generative(extractive, config, history, max_passages):
+        if event.answer is not None:
+            final = event.answer
+    return final

@@ -1,0 +1,2 @@
+"""Finding passages: dense, BM25 and hybrid search with rank fusion.
+"""
