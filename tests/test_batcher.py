@@ -17,7 +17,7 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.array([[float(len(t)), float(sum(map(ord, t)) % 997)] for t in texts])
 
 
-def test_lone_question_is_one_call_with_no_delay():
+def test_a_lone_question_is_one_model_call_of_its_own():
     b = Batcher(_encode)
     out = b(["卢氏模式是什么"])
     assert b.calls == 1 and out.shape == (1, 2) and out[0, 0] == 7

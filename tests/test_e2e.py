@@ -75,10 +75,7 @@ def own_app(seed, tmp_path, monkeypatch):
 def test_click_citation_shows_marked_quote(live_app, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    app, url = live_app
-    want = app.qa_engine.ask(QUESTION)
-    assert want.found and want.citations
-    first_quotes = {c.quote.strip() for c in want.citations if c.n == 1}
+    _, url = live_app
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
@@ -97,9 +94,10 @@ def test_click_citation_shows_marked_quote(live_app, tmp_path):
             mark = page.locator("#qa-panel mark").first
             expect(mark).to_be_visible(timeout=15_000)
             marked = mark.inner_text().strip()
-            assert any(q in marked or marked in q for q in first_quotes), marked
-            title = want.citations[0].title
-            expect(page.locator("#qa-panel h3")).to_contain_text(title)
+            # written out by hand from the source (corpus/003_…, the PDF extraction), not taken
+            # from the engine under test
+            assert "三级联动" in marked.replace(" ", ""), marked
+            expect(page.locator("#qa-panel h3")).to_contain_text("脱贫攻坚的卢氏实践")
 
             shot = tmp_path / "e2e.png"
             page.screenshot(path=str(shot), full_page=True)

@@ -245,8 +245,7 @@ class SearchIndex:
 
     def duplicates(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
         """Other documents carrying (nearly) the same text as each of `doc_ids`."""
-        find = getattr(self.store, "duplicates", None)
-        return find(doc_ids) if find is not None else {}
+        return self.store.duplicates(doc_ids)
 
     def neighbour(self, passage: Passage, step: int) -> tuple[int, Passage] | None:
         """(pid, passage) `step` places after `passage` in its document, if any."""

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.ingest.corpus import DocumentRecord, Passage
+from qa.ingest.dedup import Signature
 
 
 class StoreWriter(Protocol):
@@ -24,8 +25,10 @@ class StoreWriter(Protocol):
 
     def remove(self, doc_id: str) -> DocumentRecord | None: ...
 
-    def add(self, record: DocumentRecord, passages: Iterable) -> None:
-        """`passages`: qa.store.local.NewPassage items (passage, vector, tokens, bigram keys)."""
+    def add(self, record: DocumentRecord, passages: Iterable,
+            signature: Signature | None = None) -> None:
+        """`passages`: qa.store.local.NewPassage items (passage, vector, tokens, bigram keys);
+        `signature` (of the document's text) links it to the documents carrying the same."""
         ...
 
     def add_words(self, words: Iterable[str]) -> None: ...
@@ -64,6 +67,10 @@ class Store(Protocol):
     def documents(self) -> dict[str, DocumentRecord]: ...
 
     def doc_ids(self) -> list[str]: ...
+
+    def duplicates(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each document, the other documents with (nearly) the same text."""
+        ...
 
     def document_count(self) -> int: ...
 
