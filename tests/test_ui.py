@@ -359,3 +359,27 @@ def test_ask_endpoint_completes_a_follow_up_from_the_previous_question(client):
     assert got["searched"] != "那共青城呢" and "共青城" in got["searched"]
     alone = client.predict("那共青城呢", api_name="/ask")
     assert alone["searched"] in ("", "那共青城呢")
+
+
+def test_serve_local_llm_hands_the_local_model_to_the_page(index_path, monkeypatch, capsys):
+    """`qa serve --local-llm` (and `app.py --local-llm`): the page gets the local model's
+    config. The model server is replaced by a config for a port nobody listens on, and the
+    page is not launched; everything between the flag and the page runs for real."""
+    from contextlib import contextmanager
+
+    import gradio as gr
+
+    import qa.generate.local
+    from qa.app.cli import main
+    from qa.generate.client import LLMConfig
+
+    @contextmanager
+    def fake_local_llm():
+        yield LLMConfig(url="http://127.0.0.1:9/v1", model="local-test")
+
+    monkeypatch.setattr(qa.generate.local, "local_llm", fake_local_llm)
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: None)
+    assert main(["serve", "--local-llm", "--index", str(index_path)]) == 0
+    out = capsys.readouterr().out
+    assert "generative answers on: LLMConfig(url='http://127.0.0.1:9/v1', model='local-test'" \
+        in out

@@ -772,9 +772,12 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | None = None,
-          open_browser: bool = False, access: Access | None = None) -> None:
+          open_browser: bool = False, access: Access | None = None,
+          llm: LLMConfig | None = None) -> None:
     """Open the index and load the model, then serve the UI on host:port (loopback default).
-    `access`: login, read-only and upload limits (see qa.app.access)."""
+    `access`: login, read-only and upload limits (see qa.app.access); `llm`: the model for
+    generative answers (default: from QA_LLM_URL etc.; `qa serve --local-llm` passes the
+    local one)."""
     access = access or Access()
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     warning = exposure_warning(host, access)
@@ -783,7 +786,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | Non
         print(warning, file=sys.stderr, flush=True)
     print(f"loading index {index_dir} and the embedding model …", flush=True)
     app = build_app(index_dir, max_upload_mb=access.max_upload_mb, read_only=access.read_only,
-                    max_files=access.max_files)
+                    max_files=access.max_files, llm=llm)
     engine: Engine = app.qa_engine
     if engine.index is None:
         print(f"no index yet ({engine.error}); upload documents in the 文档 tab", flush=True)
