@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def _positive(value: str) -> int:
 
 def _index_dir(args: argparse.Namespace) -> Path:
     """The index folder; also applies --store (as QA_STORE, which every part reads and
-    qa.store.protocol.open_store validates)."""
+    qa.store.open.open_store validates)."""
     from qa.store.legacy import default_index_dir
 
     if getattr(args, "store", None):
@@ -217,20 +218,18 @@ def _llm_config(args: argparse.Namespace):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-
     from qa.answer.answerer import clean_question
-    from qa.errors import InputError
+    from qa.generate.local import LOCAL
 
     if args.batch is None and args.question is None:
         raise InputError("give a QUESTION or --batch FILE")
     if args.question is not None:
         clean_question(args.question)  # an empty question fails before the model loads
     config = _llm_config(args)  # a missing QA_LLM_URL fails before the model loads too
-    if config is not None and config.url == "local":
+    if config is not None and config.url == LOCAL:
         from qa.generate.local import local_llm
 
         with local_llm() as served:
-            args.llm_url = served.url
             return _ask(args, served)
     return _ask(args, config)
 
@@ -240,7 +239,6 @@ def _ask(args: argparse.Namespace, config) -> int:
 
     from qa.answer.answerer import Answerer
     from qa.embed.embedders import get_embedder
-    from qa.errors import InputError
     from qa.store.index import open_index
 
     answerer = Answerer(open_index(_index_dir(args), get_embedder()), strict=args.strict)
@@ -321,15 +319,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     access = Access(auth=auth_from(args.auth), read_only=args.read_only,
                     max_upload_mb=args.max_upload_mb, max_files=args.max_files)
+    served = contextlib.nullcontext(None)  # llm=None: QA_LLM_URL, if set, as before
     if args.local_llm:
         from qa.generate.local import local_llm
 
-        with local_llm() as config:
-            serve(host=args.host, port=args.port, index_dir=_index_dir(args),
-                  open_browser=args.open, access=access, llm=config)
-        return 0
-    serve(host=args.host, port=args.port, index_dir=_index_dir(args), open_browser=args.open,
-          access=access)
+        served = local_llm()
+    with served as config:
+        serve(host=args.host, port=args.port, index_dir=_index_dir(args),
+              open_browser=args.open, access=access, llm=config)
     return 0
 
 

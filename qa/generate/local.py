@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.embed.device import cpu_count
 from qa.embed.models import _BUF, VERIFIED_FILE, qa_home, sha256_file
 from qa.errors import ModelError
 
@@ -139,13 +140,6 @@ def _available_gb() -> float:
     return float("inf")
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def choose_llm(choice: str | None = None, cores: int | None = None,
                memory_gb: float | None = None) -> GGUFSpec:
     """The local model for this machine: `choice` (or $QA_LLM_LOCAL: 1.5b | 0.5b) when
@@ -158,7 +152,7 @@ def choose_llm(choice: str | None = None, cores: int | None = None,
             raise ModelError(f"unknown local model {choice!r}; use one of "
                              f"{', '.join(LOCAL_LLMS)}")
         return LOCAL_LLMS[key]
-    cores = _cores() if cores is None else cores
+    cores = cpu_count() if cores is None else cores
     memory_gb = _available_gb() if memory_gb is None else memory_gb
     if cores >= MIN_CORES_LARGE and memory_gb >= QWEN_1_5B.min_memory_gb:
         return QWEN_1_5B
@@ -352,7 +346,7 @@ def serve(model: Path | str, port: int = 0, threads: int = 2, n_ctx: int = N_CTX
 
 def default_threads() -> int:
     """llama.cpp threads: every core this process may use (it runs alone while it writes)."""
-    return max(1, _cores())
+    return max(1, cpu_count())
 
 
 @contextmanager
@@ -406,9 +400,8 @@ def local_llm(spec: GGUFSpec | None = None, n_predict: int = 192,
     """An LLMConfig for the local model, served until the block ends. The server is warmed
     with one request shaped like a real one (the rules and examples: llama.cpp keeps that
     prefix, so later prompts start faster), and the timeout is set from how long it took on
-    this machine (TIMEOUT_FACTOR times, at least qa.generate.client.DEFAULT_TIMEOUT), not from a
-    constant
-    measured elsewhere."""
+    this machine (TIMEOUT_FACTOR times, at least qa.generate.client.DEFAULT_TIMEOUT), not from
+    a constant measured elsewhere."""
     from qa.generate.client import DEFAULT_TIMEOUT, LLMConfig, build_messages, chat
 
     spec = spec or choose_llm()

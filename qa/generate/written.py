@@ -5,9 +5,9 @@ search): the sentences around the extractive answer's quotes first, at most MAX_
 excerpts of EXCERPT_CHARS each, so that a small local model on two cores reads a prompt of a
 few hundred tokens, not five whole passages. The question's constraints (year, place, kind of
 figure) are stated in the prompt. The reply is split into sentences
-(qa.generate.verify.split_generated) and each sentence is verified against the whole passage(s) it
-cites (qa.generate.verify.verify_sentence); the outcome of every sentence and of every citation is
-kept in `Answer.checks` (verified true/false and the reason).
+(qa.generate.verify.split_generated) and each sentence is verified against the whole
+passage(s) it cites (qa.generate.verify.verify_sentence); the outcome of every sentence and
+of every citation is kept in `Answer.checks` (verified true/false and the reason).
 
 Policy:
 - A sentence that fails verification, has no citation, or cites a number outside [1..k] is
@@ -40,7 +40,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from qa.answer.answerer import Answer, Citation
+from qa.answer.compose import Answer, Citation
 from qa.answer.question import fold
 from qa.generate.client import NO_ANSWER, LLMConfig, LLMError, build_messages, stream_chat
 from qa.generate.verify import (
@@ -71,6 +71,7 @@ NOTE_NOT_CHINESE = "语言模型没有用中文回答，已改用摘录回答"
 NOTE_FAILED = "语言模型不可用，已改用摘录回答"
 NOTE_DROPPED = "生成的回答中有 {n} 句未能在原文中核实，已略去"
 NOTE_REFUSED = "语言模型读了最接近的资料后认为它们不能回答这个问题"
+ATTRIBUTED = "（出处由核对补上）"  # verified at a passage the model did not cite
 
 _NOTE_HEADS = (NOTE_UNVERIFIED, NOTE_NO_ANSWER, NOTE_NOT_CHINESE, NOTE_FAILED,
                NOTE_DROPPED.split("{")[0], NOTE_REFUSED)
@@ -93,6 +94,11 @@ class Checked:
     def attributed(self) -> bool:
         """Verified against a passage the model did not cite (or it cited none)."""
         return self.verdict.ok and self.sentence.citations != self.claimed
+
+    @property
+    def shown(self) -> bool:
+        """Verified with a quote to show: the sentence goes into the answer."""
+        return self.verdict.ok and self.verdict.quote_start >= 0
 
 
 @dataclass
@@ -277,7 +283,7 @@ def _citation_checks(item: Checked, passages: Sequence[dict]
             continue
         p = passages[n - 1]
         if n == best:
-            why = "已核实" if n in item.claimed else "已核实（出处由核对补上）"
+            why = "已核实" if n in item.claimed else "已核实" + ATTRIBUTED
             out.append((CitationCheck(n, p["passage_id"], True, why),
                         (p, v.quote_start, v.quote_end)))
             continue
@@ -288,33 +294,36 @@ def _citation_checks(item: Checked, passages: Sequence[dict]
     return out
 
 
-def sentence_checks(checked: Sequence[Checked], passages: Sequence[dict]
-                    ) -> list[SentenceCheck]:
-    """The verifier's outcome for every sentence, as the answer records it."""
+def sentence_checks(checked: Sequence[Checked], passages: Sequence[dict],
+                    cited: Sequence[list] | None = None) -> list[SentenceCheck]:
+    """The verifier's outcome for every sentence, as the answer records it; `cited` is each
+    sentence's `_citation_checks` when the caller has them already."""
+    if cited is None:
+        cited = [_citation_checks(item, passages) for item in checked]
     out = []
-    for item in checked:
-        cites = [c for c, _ in _citation_checks(item, passages)]
-        ok = item.verdict.ok and item.verdict.quote_start >= 0
-        why = reason_text(item.verdict) + ("（出处由核对补上）" if item.attributed else "")
-        out.append(SentenceCheck(item.sentence.text, ok, why, cites))
+    for item, cites in zip(checked, cited, strict=True):
+        why = reason_text(item.verdict) + (ATTRIBUTED if item.attributed else "")
+        out.append(SentenceCheck(item.sentence.text, item.shown, why, [c for c, _ in cites]))
     return out
 
 
 def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence[Checked],
                  sources: dict[str, str] | None = None) -> Answer | None:
     """The generative answer from the verified sentences; None when none was verified."""
-    kept = [c for c in checked if c.verdict.ok and c.verdict.quote_start >= 0]
-    if not kept:
+    if not any(item.shown for item in checked):
         return None
+    cited = [_citation_checks(item, passages) for item in checked]  # verifies; once each
     sources = sources if sources is not None else _sources(extractive)
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     segments: list[dict] = []
     pieces: list[str] = []
-    for item in kept:
+    for item, cites in zip(checked, cited, strict=True):
+        if not item.shown:
+            continue
         shown = item.sentence.text.replace("[", "［").replace("]", "］")
         marks = ""
-        quotes = [q for c, q in _citation_checks(item, passages) if c.verified and q]
+        quotes = [q for c, q in cites if c.verified and q]
         for k, (p, start, end) in enumerate(quotes):
             pid = p["passage_id"]
             if pid not in numbers:
@@ -330,13 +339,13 @@ def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence
                 also_in=list(p.get("also_in") or []), verified=True))
         pieces.append(shown + marks)
     warnings = list(extractive.warnings)
-    dropped = len(checked) - len(kept)
+    dropped = sum(not item.shown for item in checked)
     if dropped:
         warnings.append(NOTE_DROPPED.format(n=dropped))
+    checks = sentence_checks(checked, passages, cited)
     return Answer(extractive.question, "".join(pieces), True, citations, extractive.passages,
                   extractive.kind, extractive.searched, warnings, segments=segments,
-                  mode="generative",
-                  checks=[dataclasses.asdict(c) for c in sentence_checks(checked, passages)])
+                  mode="generative", checks=[dataclasses.asdict(c) for c in checks])
 
 
 def refused(extractive: Answer) -> Answer:
