@@ -1,8 +1,7 @@
 """Answer quality on the public sets and the default corpus, with held-out halves.
 
-For every question `qa.answer.answerer.Answerer.ask` runs as `qa ask` does; query embeddings are
-cached
-(bench/common.py) so a rerun costs only search + answer time. Sets:
+For every question `qa.answer.answerer.Answerer.ask` runs as `qa ask` does; query embeddings
+are cached (bench/common.py) so a rerun costs only search + answer time. Sets:
 
   cmrc, drcd        all CMRC 2018 / DRCD dev questions over their own paragraphs
   dureader          DuReader real search queries over their paragraphs mixed with the CMRC and

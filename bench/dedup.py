@@ -1,5 +1,5 @@
-"""Near-duplicate detection (qa.ingest.dedup) on real news: speed, groups, and pairs to judge by
-eye.
+"""Near-duplicate detection (qa.ingest.dedup) on real news: speed, groups, and pairs to judge
+by eye.
 
 Streams the first --limit articles of ../shared/data/news/crud_news.jsonl.gz (never unpacked),
 signs every text, and prints markdown tables:

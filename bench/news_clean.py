@@ -1,9 +1,8 @@
 """How cleaning treats real news it was never fitted to: the CRUD-RAG news collection.
 
 Streams a sample of ../shared/data/news/crud_news.jsonl.gz (never unpacked), learns the
-sample's repeated boilerplate as one ingest batch (qa.ingest.boilerplate.learn), cleans every
-article
-by shape alone and with the batch, and prints markdown tables: how many articles lost
+sample's repeated boilerplate as one ingest batch (qa.ingest.boilerplate.learn), cleans
+every article by shape alone and with the batch, and prints markdown tables: how many articles lost
 trailing/leading chrome, the most common removed segments, what the batch learned, and every
 removed segment that *looks like content* (long, or with a statement ending in 。) so a human
 can check that nothing was lost.

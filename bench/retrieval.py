@@ -9,19 +9,17 @@ phrase of an evidence group after NFKC + OpenCC t2s + whitespace removal, as sco
 Each benchmark index is built once into $QA_HOME/bench-index (see bench/common.py) and query
 embeddings are cached there too, so a rerun takes seconds. For every question the union of the
 dense top-50 and BM25 top-50 is collected once with both scores, exactly as
-qa.retrieve.search.search()
-does; the three modes (and any fusion setting) are then ranked in numpy.
+qa.retrieve.search.search() does; the three modes (and any fusion setting) are then ranked in numpy.
 
     .venv/bin/python bench/retrieval.py                         # the table
     .venv/bin/python bench/retrieval.py --out bench/results/retrieval.md
     .venv/bin/python bench/retrieval.py --limit 300 --sets cmrc,cmrc-para
     .venv/bin/python bench/retrieval.py --calibrate --out bench/results/retrieval.md
 
---calibrate grid-searches the FusionParams (see qa/retrieve/search.py) on the mean hybrid MRR@10
-over
-the cmrc/drcd sets (annotator + paraphrased) and the DuReader real search queries (each set
-weighted equally), and reports a held-out check: fitted on even positions of every set, scored
-on odd ones (and vice versa).
+--calibrate grid-searches the FusionParams (see qa/retrieve/search.py) on the mean hybrid
+MRR@10 over the cmrc/drcd sets (annotator + paraphrased) and the DuReader real search queries
+(each set weighted equally), and reports a held-out check: fitted on even positions of every
+set, scored on odd ones (and vice versa).
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
-"""Calibrate and measure the sentence verifier (qa/generate/verify.py) on
-bench/data/verify_pairs.jsonl.
+"""Calibrate and measure the sentence verifier (qa/generate/verify.py) on the labelled pairs
+of bench/data/verify_pairs.jsonl.
 
 Every pair is checked once per new-term size K with no closeness threshold; a sentence is
 then accepted with (K, t) when no number or hard term is missing, it has no new term at size K
-(qa.generate.verify.new_terms, NOVEL_MIN) and its bigram support is >= t (SUPPORT_THRESHOLD). Both
-are
-chosen on the even lines: the highest recall whose precision (the share of accepted
+(qa.generate.verify.new_terms, NOVEL_MIN) and its bigram support is >= t (SUPPORT_THRESHOLD).
+Both are chosen on the even lines: the highest recall whose precision (the share of accepted
 sentences that are truly supported) is >= 0.98; among ties the largest K (the set holds fewer
 of a real model's rewordings than a model writes) and the middle of the tied range of t. The
 odd lines are held out. Passage texts come from the shared corpus files the pairs were built

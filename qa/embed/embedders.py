@@ -1,8 +1,7 @@
 """Text embedders: the real sentence-transformers model and a deterministic fake for tests.
 
-torch and sentence-transformers are imported lazily so that `import qa.embed.embedders` stays fast
-(the
-CLI, tests and the index code import it without ever encoding anything).
+torch and sentence-transformers are imported lazily so that `import qa.embed.embedders` stays
+fast (the CLI, tests and the index code import it without ever encoding anything).
 """
 
 from __future__ import annotations

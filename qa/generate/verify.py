@@ -22,8 +22,8 @@ structure of Chinese text, not from word lists:
   must reach SUPPORT_THRESHOLD.
 
 Bigrams are compared with numbers masked and 的/了 dropped (a paraphrase adds and drops them
-freely); everything after `qa.answer.question.fold` (NFKC, Traditional to Simplified, lower case).
-The quote for a sentence is the passage sentence (split at 。！？；) sharing the most bigrams
+freely); everything after `qa.text.normalize.fold` (NFKC, Traditional to Simplified, lower
+case). The quote for a sentence is the passage sentence (split at 。！？；) sharing the most bigrams
 with it, as offsets into the passage text as stored.
 """
 

@@ -7,7 +7,7 @@ independent support for an answer, so ingest and search should know which docume
 
 The rule: two texts are near-duplicates when the Jaccard similarity of their sets of
 5-character shingles is >= a threshold (0.8 by default). Shingles are read from the folded
-text (qa.answer.question.fold: NFKC, Simplified script, lower case) with everything but letters and
+text (qa.text.normalize.fold: NFKC, Simplified script, lower case) with everything but letters and
 digits removed, and run across the removed characters, so whitespace, punctuation and script
 do not count at all and site chrome counts only by its length. A shared paragraph or template
 sentence adds only its own shingles, far below 0.8 of the union, so two reports that share a
@@ -62,8 +62,8 @@ _fold_uncached = getattr(fold, "__wrapped__", fold)
 
 
 def _fold(text: str) -> str:
-    """qa.answer.question.fold without its cache: each document is folded once, and caching would
-    only hold its text in memory (the Simplified fast path is in
+    """qa.text.normalize.fold without its cache: each document is folded once, and caching
+    would only hold its text in memory (the Simplified fast path is in
     qa.text.normalize.to_simplified)."""
     return _fold_uncached(text)
 

@@ -663,8 +663,8 @@ def _check_docx_archive(path: Path) -> None:
 
 def _docx_table_lines(table: Any) -> list[str]:
     """A table's rows as lines, each cell next to its column's header
-    (qa.ingest.markdown.table_row):
-    a figure stays with the indicator and the year it belongs to."""
+    (qa.ingest.markdown.table_row): a figure stays with the indicator and the year it belongs
+    to."""
     from qa.ingest.markdown import is_header_row, table_row
 
     rows = []

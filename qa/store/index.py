@@ -48,8 +48,7 @@ def search_text(p: Passage, context: bool = True) -> str:
 
 def match_text(p: Passage) -> str:
     """What the answerer compares with a question: the passage text folded
-    (qa.answer.question.fold),
-    spun words mapped back (display keeps the original)."""
+    (qa.text.normalize.fold), spun words mapped back (display keeps the original)."""
     from qa.text.normalize import fold
 
     text = fold(p.text)

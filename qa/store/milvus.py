@@ -16,9 +16,9 @@ read the same index):
   bigrams     bigram key -> passage count (df, prev, gen): qa.text.grams statistics
   terms       token -> passage count: term_df and the BM25 statistics (below)
   userdict    word
-  signatures, bands, duplicates   near-duplicate documents (qa.ingest.dedup): each document's
-  MinHash
-              signature, its LSH band keys, and the pairs found similar when it was added
+  signatures, bands, duplicates   near-duplicate documents (qa.ingest.dedup): each
+              document's MinHash signature, its LSH band keys, and the pairs found
+              similar when it was added
   tombstones  rows removed by a committed write, until they are physically deleted
 Every collection also has a 2-d placeholder vector: Milvus requires one per collection.
 
@@ -890,9 +890,8 @@ class Writer:
 
     def add(self, record: DocumentRecord, passages: Iterable, signature=None) -> None:
         """Add a document, replacing any earlier version with the same id. `passages`:
-        qa.store.local.NewPassage items; `signature` (qa.ingest.dedup.Signature of its text) links
-        it
-        with the documents that carry the same text."""
+        qa.store.local.NewPassage items; `signature` (qa.ingest.dedup.Signature of its text)
+        links it with the documents that carry the same text."""
         self.remove(record.doc_id)
         items = list(passages)
         doc_id = record.doc_id

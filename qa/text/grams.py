@@ -22,7 +22,7 @@ _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]{2,}")
 
 
 def bigrams(folded: str) -> set[str]:
-    """Bigrams of a folded text (see qa.answer.question.fold), within runs of word characters."""
+    """Bigrams of a folded text (see qa.text.normalize.fold), within runs of word characters."""
     out: set[str] = set()
     for m in _WORD.finditer(folded):
         run = m.group(0)
