@@ -30,8 +30,10 @@ from qa.embed.embedders import Embedder
 from qa.errors import IndexStateError, QAError
 from qa.ingest.corpus import DocumentRecord, Passage
 from qa.ingest.flags import despin
-from qa.store.local import LocalStore, NewPassage, crashpoint
+from qa.store.core import NewPassage, crashpoint
+from qa.store.local import LocalStore
 from qa.store.open import has_store, open_store, store_spec
+from qa.store.protocol import Store
 from qa.text.normalize import normalize_query
 
 MANIFEST = "manifest.json"
@@ -79,7 +81,7 @@ def _versions() -> dict:
 class GramStats:
     """Bigram document frequencies of the collection, read from the store (qa.text.grams API)."""
 
-    def __init__(self, store: LocalStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     @property

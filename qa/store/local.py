@@ -19,25 +19,40 @@ Why this shape:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
 import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from qa.errors import IndexStateError, QAError
+from qa.errors import IndexStateError
 from qa.ingest.corpus import DocumentRecord, Passage
+from qa.store.core import (
+    LOCK,
+    NewPassage,
+    StoreCore,
+    WriteLock,
+    chunks,
+    crashpoint,
+    fsync,
+    fsync_dir,
+    group_duplicates,
+    stack_vectors,
+    unique_ints,
+)
+from qa.store.lexical import rescore
+from qa.store.local_writer import MAX_DUP_LINKS, Writer
+
+# what other modules import from here (the shared parts now live in qa.store.core)
+__all__ = ["DB", "IVF_THRESHOLD", "LOCK", "MAX_DUP_LINKS", "LocalStore", "NewPassage",
+           "WriteLock", "Writer", "crashpoint"]
 
 DB = "store.sqlite"
 SNAPSHOT = "faiss.index"
 SNAPSHOT_META = "faiss.json"
-LOCK = "write.lock"
 FORMAT_VERSION = 2
 # Above this many passages the dense index is IVF with 8-bit scalar quantisation: ~20x less
 # memory than Flat and a search that does not grow with the collection; it deletes natively.
@@ -47,28 +62,9 @@ IVF_NPROBE = 48
 # Lexical candidates come from words found in at most this many passages (the query's cost
 # grows with their posting lists; small collections use every word): see LocalStore.lexical.
 LEXICAL_MAX_DF = int(os.environ.get("QA_LEXICAL_MAX_DF", "5000"))
-MAX_DUP_LINKS = 50  # near-duplicates linked to a new document (the page lists a few)
 SNAPSHOT_EVERY = 0.1  # rewrite the FAISS snapshot when the journal passes 10% of passages
 SNAPSHOT_MIN = int(os.environ.get("QA_SNAPSHOT_MIN", "1000"))  # ... and this many changes
 
-
-_crash_count = 0
-
-
-def crashpoint() -> None:
-    """Where tests kill a writer (`QA_CRASH_AFTER=N`: the N-th call sends SIGKILL to this
-    process, as `kill -9` would; `QA_CRASH_TRACE=FILE` counts the calls). No-op otherwise."""
-    global _crash_count
-    after, trace = os.environ.get("QA_CRASH_AFTER"), os.environ.get("QA_CRASH_TRACE")
-    if not after and not trace:
-        return
-    _crash_count += 1
-    if trace:
-        Path(trace).write_text(str(_crash_count))
-    if after and _crash_count >= int(after):
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 TOKENCHARS = "+.-%·_"
 
 _SCHEMA = f"""
@@ -108,48 +104,7 @@ def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     return db
 
 
-@dataclass
-class NewPassage:
-    """What a writer stores per passage."""
-
-    passage: Passage
-    vector: np.ndarray
-    tokens: list[str]
-    grams: np.ndarray  # uint64 bigram keys (qa.text.grams) of the passage's match text
-
-
-class WriteLock:
-    """An exclusive lock on the store's folder across processes (flock: released by the OS
-    when the process dies, so a crashed writer never blocks the next one)."""
-
-    def __init__(self, folder: Path, wait: float | None = None) -> None:
-        self.path = folder / LOCK
-        self.wait = float(os.environ.get("QA_LOCK_WAIT", "600")) if wait is None else wait
-        self._fh = None
-
-    def __enter__(self) -> WriteLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # held until __exit__
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    self._fh.close()
-                    raise QAError(f"another process is writing to {self.path.parent} "
-                                  f"(waited {self.wait:.0f}s); try again when it has "
-                                  "finished, or raise QA_LOCK_WAIT") from None
-                time.sleep(0.2)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-
-
-class LocalStore:
+class LocalStore(StoreCore):
     """Documents, passages, vectors and indexes of one collection folder."""
 
     def __init__(self, folder: Path | str, dim: int, create: bool = False) -> None:
@@ -199,7 +154,7 @@ class LocalStore:
 
     def passages(self, pids: Sequence[int]) -> dict[int, Passage]:
         out: dict[int, Passage] = {}
-        for chunk in _chunks(list(pids), 900):
+        for chunk in chunks(list(pids), 900):
             marks = ",".join("?" * len(chunk))
             for pid, data in self._rows(f"SELECT pid, data FROM passages WHERE pid IN ({marks})",
                                         chunk):
@@ -212,7 +167,7 @@ class LocalStore:
 
     def _vectors_where(self, column: str, values: Sequence) -> dict:
         out: dict = {}
-        for chunk in _chunks(list(values), 900):
+        for chunk in chunks(list(values), 900):
             marks = ",".join("?" * len(chunk))
             for key, blob in self._rows(
                     f"SELECT {column}, vector FROM passages WHERE {column} IN ({marks})", chunk):
@@ -220,10 +175,7 @@ class LocalStore:
         return out
 
     def vectors(self, pids: Sequence[int]) -> np.ndarray:
-        found = self._vectors_where("pid", pids)
-        zero = np.zeros(self.dim, dtype=np.float32)
-        return np.stack([found.get(p, zero) for p in pids]) if pids else \
-            np.zeros((0, self.dim), dtype=np.float32)
+        return stack_vectors(pids, self._vectors_where("pid", pids), self.dim)
 
     def vectors_by_passage_id(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of passages by their content id (unchanged text: no new embedding)."""
@@ -247,21 +199,19 @@ class LocalStore:
 
     def duplicates(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
         """For each document, the other documents with (nearly) the same text."""
-        out: dict[str, list[str]] = {}
-        ids = list(dict.fromkeys(doc_ids))
-        for chunk in _chunks(ids, 900):
+        rows = []
+        for chunk in chunks(list(dict.fromkeys(doc_ids)), 900):
             marks = ",".join("?" * len(chunk))
-            for d, other in self._rows(f"SELECT doc_id, other FROM doc_dups WHERE doc_id IN "
-                                       f"({marks}) ORDER BY similarity DESC", chunk):
-                out.setdefault(d, []).append(other)
-        return out
+            rows += self._rows(f"SELECT doc_id, other, similarity FROM doc_dups WHERE doc_id "
+                               f"IN ({marks}) ORDER BY similarity DESC", chunk)
+        return group_duplicates(rows)
 
     def userdict(self) -> list[str]:
         return [r[0] for r in self._rows("SELECT word FROM userdict ORDER BY word")]
 
     def bigram_df(self, keys: Sequence[int]) -> dict[int, int]:
         out: dict[int, int] = {}
-        for chunk in _chunks([int(k) for k in keys], 900):
+        for chunk in chunks([int(k) for k in keys], 900):
             marks = ",".join("?" * len(chunk))
             out.update(self._rows(f"SELECT key, df FROM bigrams WHERE key IN ({marks})", chunk))
         return out
@@ -279,9 +229,7 @@ class LocalStore:
         (a word in more than LEXICAL_MAX_DF passages adds little to BM25, but its posting
         list would make every query scan a large part of the collection); every
         candidate is then scored over all the query's words with collection-wide statistics
-        (qa.store.protocol.bm25), which is also how `within` (given passages) are scored."""
-        from qa.store.protocol import bm25
-
+        (qa.store.lexical.rescore), which is also how `within` (given passages) are scored."""
         terms = [t for t in dict.fromkeys(tokens) if t]
         if not terms or k < 1:
             return []
@@ -291,28 +239,33 @@ class LocalStore:
             return []
         n = self._passage_count()
         if within is None:
-            select = [t for t in present if df[t] <= LEXICAL_MAX_DF] or \
-                sorted(present, key=lambda t: df[t])[:2]
-            query = " OR ".join('"' + t.replace('"', '""') + '"' for t in select)
-            try:
-                pids = [int(p) for (p,) in self._rows(
-                    "SELECT rowid FROM lexical WHERE lexical MATCH ? ORDER BY rank LIMIT ?",
-                    [query, max(2 * k, k + 20)])]
-            except sqlite3.OperationalError:  # a token FTS5 cannot parse: no lexical match
+            pids = self._fts_candidates(present, df, k)
+            if pids is None:
                 return []
         else:
-            pids = list(dict.fromkeys(int(p) for p in within))
-        avgdl = self._token_total() / max(n, 1)
-        scored = []
-        for chunk in _chunks(pids, 900):
+            pids = unique_ints(within)
+        return rescore(present, self._stored_tokens(pids), df, n, self._token_total(), k)
+
+    def _fts_candidates(self, present: list[str], df: dict[str, int], k: int
+                        ) -> list[int] | None:
+        """FTS5's best matches of the query's selective words (None: FTS5 cannot parse one)."""
+        select = [t for t in present if df[t] <= LEXICAL_MAX_DF] or \
+            sorted(present, key=lambda t: df[t])[:2]
+        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in select)
+        try:
+            return [int(p) for (p,) in self._rows(
+                "SELECT rowid FROM lexical WHERE lexical MATCH ? ORDER BY rank LIMIT ?",
+                [query, max(2 * k, k + 20)])]
+        except sqlite3.OperationalError:  # a token FTS5 cannot parse: no lexical match
+            return None
+
+    def _stored_tokens(self, pids: list[int]) -> Iterator[tuple[int, list[str]]]:
+        """(pid, its tokens in the lexical index) of those of `pids` that exist."""
+        for chunk in chunks(pids, 900):
             marks = ",".join("?" * len(chunk))
             for pid, text in self._rows(
                     f"SELECT id, c0 FROM lexical_content WHERE id IN ({marks})", chunk):
-                score = bm25(present, text.split(" ") if text else [], df, n, avgdl)
-                if score > 0:
-                    scored.append((int(pid), score))
-        scored.sort(key=lambda x: -x[1])
-        return scored[:k]
+                yield int(pid), text.split(" ") if text else []
 
     def _token_total(self) -> int:
         """Tokens in the lexical index (kept in meta by every write; counted once for a store
@@ -447,41 +400,40 @@ class LocalStore:
         crashpoint()
         tmp = self.folder / f".{SNAPSHOT}.{os.getpid()}.tmp"
         faiss.write_index(self.faiss, str(tmp))
-        _fsync(tmp)
+        fsync(tmp)
         crashpoint()
         os.replace(tmp, self.folder / SNAPSHOT)
         crashpoint()
         meta_tmp.write_text(json.dumps({"generation": self.generation, "dim": self.dim,
                                         "kind": self.kind,
                                         "deleted": sorted(self.deleted)}), "utf-8")
-        _fsync(meta_tmp)
+        fsync(meta_tmp)
         os.replace(meta_tmp, self.folder / SNAPSHOT_META)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         crashpoint()
 
     # ------------------------------------------------------------------ writing
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[Writer]:
-        """One all-or-nothing write: `with store.writing() as w: w.add(...); w.remove(...)`."""
-        with WriteLock(self.folder), self._lock:
-            self.refresh()
-            self._clean_debris()
-            writer = Writer(self)
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield writer
-                writer.finish()
-                crashpoint()
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            crashpoint()
-            self._apply(writer.added, writer.removed)
-            self.generation = writer.generation
-            self._count = self._passage_count()
-            self._maybe_snapshot()
-            crashpoint()
+    def _begin(self) -> Writer:
+        """One SQLite transaction holds the whole write (see StoreCore.writing)."""
+        self._clean_debris()
+        writer = Writer(self)
+        self.db.execute("BEGIN IMMEDIATE")
+        return writer
+
+    def _commit(self, writer: Writer) -> None:
+        crashpoint()
+        self.db.execute("COMMIT")
+
+    def _abort(self, writer: Writer) -> None:
+        self.db.execute("ROLLBACK")
+
+    def _committed(self, writer: Writer) -> None:
+        crashpoint()
+        self._apply(writer.added, writer.removed)
+        self.generation = writer.generation
+        self._count = self._passage_count()
+        self._maybe_snapshot()
+        crashpoint()
 
     def _clean_debris(self) -> None:
         """Temporary files (`.name.PID.tmp`) of writers that were killed: debris must not
@@ -511,149 +463,7 @@ class LocalStore:
         self.db.execute("DELETE FROM journal WHERE generation <= ?", (self.generation,))
 
 
-class Writer:
-    """The changes of one write transaction (see LocalStore.writing)."""
-
-    def __init__(self, store: LocalStore) -> None:
-        self.store = store
-        self.db = store.db
-        self.generation = store.db_generation() + 1
-        self.added: list[int] = []
-        self.removed: list[int] = []
-        self._gram_delta: dict[int, int] = {}
-        self._count = store._passage_count()
-        self._tokens = store._token_total()
-        self._documents = store.document_count()
-        self._seq = int(store.meta("doc_seq", "0") or 0)
-
-    def has(self, doc_id: str) -> DocumentRecord | None:
-        return self.store.document(doc_id)
-
-    def remove(self, doc_id: str) -> DocumentRecord | None:
-        rec = self.store.document(doc_id)
-        if rec is None:
-            return None
-        rows = self.db.execute("SELECT pid, grams FROM passages WHERE doc_id = ?",
-                               (doc_id,)).fetchall()
-        for pid, grams in rows:
-            self._count_grams(np.frombuffer(grams, dtype=np.uint64), -1)
-            text = self.db.execute("SELECT c0 FROM lexical_content WHERE id = ?",
-                                   (pid,)).fetchone()
-            self._tokens -= len(text[0].split(" ")) if text and text[0] else 0
-            self.db.execute("DELETE FROM lexical WHERE rowid = ?", (pid,))
-            self.db.execute("INSERT INTO journal VALUES (?, 'del', ?)", (self.generation, pid))
-            self.removed.append(pid)
-            self._count -= 1
-        self.db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
-        self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-        self._documents -= 1
-        for table in ("doc_sigs", "doc_bands"):
-            self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
-        self.db.execute("DELETE FROM doc_dups WHERE doc_id = ? OR other = ?", (doc_id, doc_id))
-        crashpoint()
-        return rec
-
-    def add(self, record: DocumentRecord, passages: Iterable[NewPassage],
-            signature=None) -> None:
-        """Add a document, replacing any earlier version with the same id. `signature`
-        (qa.ingest.dedup.Signature of its text) records which documents carry the same text."""
-        self.remove(record.doc_id)
-        if signature is not None:
-            self._link_duplicates(record.doc_id, signature)
-        self._seq += 1
-        self._documents += 1
-        self.db.execute("INSERT INTO documents VALUES (?, ?, ?)",
-                        (record.doc_id, json.dumps(record.to_dict(), ensure_ascii=False),
-                         self._seq))
-        for item in passages:
-            p = item.passage
-            cur = self.db.execute(
-                "INSERT INTO passages (id, doc_id, position, data, vector, grams) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (p.id, p.doc_id, p.position, json.dumps(p.to_dict(), ensure_ascii=False),
-                 np.asarray(item.vector, dtype=np.float32).tobytes(),
-                 np.asarray(item.grams, dtype=np.uint64).tobytes()))
-            pid = int(cur.lastrowid)
-            self.db.execute("INSERT INTO lexical (rowid, tokens) VALUES (?, ?)",
-                            (pid, " ".join(item.tokens)))
-            self._tokens += len(item.tokens) if item.tokens else 0
-            self.db.execute("INSERT INTO journal VALUES (?, 'add', ?)", (self.generation, pid))
-            self._count_grams(item.grams, +1)
-            self.added.append(pid)
-            self._count += 1
-            crashpoint()
-
-    def _link_duplicates(self, doc_id: str, sig) -> None:
-        """LSH buckets in SQLite: finding a new document's near-duplicates costs its bands,
-        not the collection; at most MAX_DUP_LINKS of them are linked, so 10,000 copies of
-        one text cost linear, not quadratic, time."""
-        from qa.ingest.dedup import DEFAULT_THRESHOLD, Signature, band_keys
-
-        bands = [_signed(k) for k in band_keys(sig)]
-        self.db.execute("INSERT INTO doc_sigs VALUES (?, ?)", (doc_id, sig.to_bytes()))
-        self.db.executemany("INSERT INTO doc_bands VALUES (?, ?)", [(b, doc_id) for b in bands])
-        if not bands:
-            return
-        marks = ",".join("?" * len(bands))
-        candidates = self.db.execute(
-            f"SELECT DISTINCT s.doc_id, s.sig FROM doc_bands b JOIN doc_sigs s ON s.doc_id = "
-            f"b.doc_id WHERE b.band IN ({marks}) AND b.doc_id != ? LIMIT {MAX_DUP_LINKS}",
-            [*bands, doc_id]
-        ).fetchall()
-        for other, blob in candidates:
-            similarity = sig.jaccard(Signature.from_bytes(blob))
-            if similarity >= DEFAULT_THRESHOLD:
-                self.db.executemany("INSERT OR REPLACE INTO doc_dups VALUES (?, ?, ?)",
-                                    [(doc_id, other, similarity), (other, doc_id, similarity)])
-
-    def add_words(self, words: Iterable[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO userdict VALUES (?)", [(w,) for w in words])
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    def _count_grams(self, keys: np.ndarray, sign: int) -> None:
-        for k in np.unique(keys).tolist():
-            self._gram_delta[k] = self._gram_delta.get(k, 0) + sign
-
-    def finish(self) -> None:
-        changes = [(k, d) for k, d in self._gram_delta.items() if d]
-        self.db.executemany(
-            "INSERT INTO bigrams VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET df = df + ?",
-            [(k, d, d) for k, d in changes])
-        self.db.executemany("DELETE FROM bigrams WHERE key = ? AND df <= 0",
-                            [(k,) for k, d in changes if d < 0])
-        self.set_meta("doc_seq", str(self._seq))
-        self.set_meta("passages", str(self._count))
-        self.set_meta("tokens", str(self._tokens))
-        self.set_meta("documents", str(self._documents))
-        self.set_meta("generation", str(self.generation))
-
-
 def _count_tokens(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT SUM(length(c0) - length(replace(c0, ' ', '')) + 1) "
                      "FROM lexical_content WHERE c0 != ''").fetchone()
     return int(row[0] or 0)
-
-
-def _signed(key: int) -> int:
-    """A 64-bit unsigned key as SQLite's signed INTEGER."""
-    return key - (1 << 64) if key >= 1 << 63 else key
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        _fsync(path)

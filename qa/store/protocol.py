@@ -1,4 +1,6 @@
-"""What every store offers (`Store`, `StoreWriter`) and the BM25 scoring both stores share.
+"""What every store offers (`Store`, `StoreWriter`): the methods search, answers, ingest, the
+CLI and the page call. (The BM25 both stores score with is in qa/store/lexical.py, and
+re-exported here for older imports.)
 
 Two stores implement it: the embedded SQLite + FAISS store in the index folder
 (qa/store/local.py) and Milvus (qa/store/milvus.py: a `.db` file runs Milvus Lite embedded, an
@@ -9,8 +11,6 @@ Search, answers, the CLI and the page use only the methods of `Store`.
 from __future__ import annotations
 
 import contextlib
-import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -18,6 +18,10 @@ import numpy as np
 
 from qa.ingest.corpus import DocumentRecord, Passage
 from qa.ingest.dedup import Signature
+from qa.store.core import NewPassage
+from qa.store.lexical import K1, B, bm25
+
+__all__ = ["K1", "B", "Store", "StoreWriter", "bm25"]
 
 
 class StoreWriter(Protocol):
@@ -25,9 +29,9 @@ class StoreWriter(Protocol):
 
     def remove(self, doc_id: str) -> DocumentRecord | None: ...
 
-    def add(self, record: DocumentRecord, passages: Iterable,
+    def add(self, record: DocumentRecord, passages: Iterable[NewPassage],
             signature: Signature | None = None) -> None:
-        """`passages`: qa.store.local.NewPassage items (passage, vector, tokens, bigram keys);
+        """`passages`: qa.store.core.NewPassage items (passage, vector, tokens, bigram keys);
         `signature` (of the document's text) links it to the documents carrying the same."""
         ...
 
@@ -88,24 +92,3 @@ class Store(Protocol):
     def writing(self) -> contextlib.AbstractContextManager[StoreWriter]: ...
 
     def close(self) -> None: ...
-
-
-K1, B = 1.2, 0.75
-
-
-def bm25(query_terms: Sequence[str], doc_terms: Sequence[str], df: dict[str, int], n: int,
-         avgdl: float) -> float:
-    """BM25 of one passage with collection-wide statistics (idf as Lucene: never negative, so
-    a word in most passages of a small collection still counts a little). Both stores score
-    their candidates with it, so scores do not depend on how a store found them."""
-    if not doc_terms:
-        return 0.0
-    tf = Counter(doc_terms)
-    norm = K1 * (1 - B + B * len(doc_terms) / max(avgdl, 1e-9))
-    score = 0.0
-    for t in query_terms:
-        f = tf.get(t, 0)
-        if f:
-            d = df.get(t, 0) or 1
-            score += math.log(1 + (n - d + 0.5) / (d + 0.5)) * f * (K1 + 1) / (f + norm)
-    return score
