@@ -49,17 +49,18 @@ def model_tag(embedder) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", fp.split(":")[-1])[:8] or "model"
 
 
-# The modules that turn a file into passages and tokens: an index built by other versions of
-# them is not reused (a stale index once hid a gold paragraph the current cleaning keeps).
-INGEST_CODE = ("ingest/readers.py", "ingest/documents.py", "ingest/clean.py",
-               "ingest/boilerplate.py", "ingest/flags.py", "ingest/corpus.py", "ingest/split.py",
-               "text/normalize.py", "text/tokenize.py", "ingest/ocr.py")
+# The code that turns a file into passages and tokens (every module of qa/ingest and
+# qa/text): an index built by other versions of it is not reused (a stale index once hid a
+# gold paragraph the current cleaning keeps).
+INGEST_CODE = ("ingest", "text")
 
 
 def ingest_code_hash() -> str:
     h = hashlib.sha256()
-    for name in INGEST_CODE:
-        h.update((ROOT / "qa" / name).read_bytes())
+    for folder in INGEST_CODE:
+        for f in sorted((ROOT / "qa" / folder).rglob("*.py")):
+            h.update(f.relative_to(ROOT).as_posix().encode())
+            h.update(f.read_bytes())
     return h.hexdigest()[:8]
 
 

@@ -9,10 +9,10 @@ are never echoed in errors or logs.
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 
 from qa.errors import InputError
+from qa.settings import settings
 
 DEFAULT_MAX_UPLOAD_MB = 50.0
 DEFAULT_MAX_FILES = 20  # files in one upload
@@ -58,7 +58,7 @@ def parse_auth(value: str | None) -> tuple[tuple[str, str], ...] | None:
 
 def auth_from(flag: str | None, env: dict[str, str] | None = None) -> tuple | None:
     """--auth when given, else QA_AUTH."""
-    env = os.environ if env is None else env
+    env = settings().env if env is None else env
     return parse_auth(flag if flag is not None else env.get("QA_AUTH"))
 
 

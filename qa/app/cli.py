@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa.errors import InputError, QAError
@@ -37,19 +38,44 @@ def _positive(value: str) -> int:
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
-    """The index folder; also applies --store (as QA_STORE, which every part reads and
-    qa.store.open.open_store validates)."""
+    """The index folder: --index, else $QA_INDEX_DIR or ./index."""
     from qa.store.legacy import default_index_dir
 
-    if getattr(args, "store", None):
-        os.environ["QA_STORE"] = args.store
     return Path(args.index) if args.index else default_index_dir()
+
+
+def _store(args: argparse.Namespace) -> str | None:
+    """--store, for the functions that take the store spec as an argument (None: they read
+    $QA_STORE); qa.store.open.open_store validates it."""
+    return getattr(args, "store", None) or None
+
+
+@contextlib.contextmanager
+def _store_env(args: argparse.Namespace) -> Iterator[None]:
+    """--store for the code that reads the spec only from $QA_STORE: qa.store.index's
+    SearchIndex and open_index take no spec, and every command but `docs` opens its index
+    through them. The variable is set for the length of the command and put back after, so
+    a caller of `main` in the same process does not inherit it."""
+    spec = _store(args)
+    if spec is None:
+        yield
+        return
+    before = os.environ.get("QA_STORE")
+    os.environ["QA_STORE"] = spec
+    try:
+        yield
+    finally:
+        os.environ.pop("QA_STORE", None)
+        if before is not None:
+            os.environ["QA_STORE"] = before
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from qa.ingest.pipeline import ingest
 
-    report = ingest(args.paths, _index_dir(args), progress=not args.quiet, rebuild=args.rebuild)
+    with _store_env(args):
+        report = ingest(args.paths, _index_dir(args), progress=not args.quiet,
+                        rebuild=args.rebuild, store=_store(args))
     print(report.summary())
     if report.failures:
         return 1
@@ -59,9 +85,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from qa.store.open import has_store, open_store
 
-    path = _index_dir(args)
-    if has_store(path):
-        store = open_store(path, 0, create=False)  # no model (nor dense index) to list
+    path, spec = _index_dir(args), _store(args)
+    if has_store(path, spec):
+        store = open_store(path, 0, create=False, spec=spec)  # no model (nor dense index) to list
         try:
             documents = store.documents()
         finally:
@@ -84,7 +110,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from qa.ingest.pipeline import remove
 
-    rec = remove(args.doc_id, _index_dir(args))
+    with _store_env(args):
+        rec = remove(args.doc_id, _index_dir(args))
     print(f"removed {rec.doc_id} ({rec.title}, {rec.passages} passages)")
     return 0
 
@@ -160,8 +187,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     from qa.retrieve.search import search
     from qa.store.index import open_index
 
-    index = open_index(_index_dir(args), get_embedder())
-    hits = search(index, args.question, top_k=args.top_k, mode=args.mode)
+    with _store_env(args):
+        index = open_index(_index_dir(args), get_embedder())
+        hits = search(index, args.question, top_k=args.top_k, mode=args.mode)
     if args.json:
         rows = [{"rank": h.rank, "score": round(h.score, 4), "dense": round(h.dense, 4),
                  "bm25": round(h.bm25, 4), "doc_id": h.passage.doc_id,
@@ -235,34 +263,41 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace, config) -> int:
+    from qa.app.service import Service
+    from qa.embed.embedders import get_embedder
+
+    with _store_env(args):
+        service = Service(_index_dir(args), get_embedder(), llm=config)
+
+        def ask(question: str):
+            ans = service.ask(question, args.top_k, args.mode, args.strict)
+            return ans if service.llm is None else service.generative(ans)
+
+        if args.batch is None:
+            _print_one(args, ask(args.question), generative=config is not None)
+            return 0
+        return _ask_batch(args, ask)
+
+
+def _print_one(args: argparse.Namespace, ans, generative: bool) -> None:
     import json
 
-    from qa.answer.answerer import Answerer
-    from qa.embed.embedders import get_embedder
-    from qa.store.index import open_index
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False))
+        return
+    _print_answer(ans)
+    if generative:
+        from qa.generate.written import notes
 
-    answerer = Answerer(open_index(_index_dir(args), get_embedder()), strict=args.strict)
+        for note in notes(ans.warnings):
+            print(f"note: {note}", file=sys.stderr)
 
-    def ask(question: str):
-        ans = answerer.ask(question, top_k=args.top_k, mode=args.mode)
-        if config is None:
-            return ans
-        from qa.generate.written import generative_answer
 
-        return generative_answer(ans, config)
+def _ask_batch(args: argparse.Namespace, ask) -> int:
+    """One answer per line of --batch; a bad question is reported on its line and the run
+    goes on (exit code 1 at the end)."""
+    import json
 
-    if args.batch is None:
-        ans = ask(args.question)
-        if args.json:
-            print(json.dumps(ans.to_dict(), ensure_ascii=False))
-        else:
-            _print_answer(ans)
-            if config is not None:
-                from qa.generate.written import notes
-
-                for note in notes(ans.warnings):
-                    print(f"note: {note}", file=sys.stderr)
-        return 0
     stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
     failed = 0
     with stream:
@@ -294,14 +329,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows = load_questions(Path(args.questions))
     embedder = get_embedder()
     index_dir = _index_dir(args)
-    if args.corpus:
-        index_dir = corpus_index_dir(Path(args.corpus), embedder.name, qa_home())
-        report = ingest([args.corpus], index_dir, embedder=embedder, progress=not args.json)
-        if report.failures:
-            raise QAError(f"could not read the corpus: {report.failures[0]}")
-    metrics, answers = evaluate(Answerer(open_index(index_dir, embedder), strict=args.strict),
-                                rows,
-                                top_k=args.top_k, progress=not args.json)
+    with _store_env(args):
+        if args.corpus:
+            index_dir = corpus_index_dir(Path(args.corpus), embedder.name, qa_home())
+            report = ingest([args.corpus], index_dir, embedder=embedder, progress=not args.json)
+            if report.failures:
+                raise QAError(f"could not read the corpus: {report.failures[0]}")
+        metrics, answers = evaluate(Answerer(open_index(index_dir, embedder),
+                                             strict=args.strict),
+                                    rows, top_k=args.top_k, progress=not args.json)
     if args.answers:
         with open(args.answers, "w", encoding="utf-8") as f:
             for a in answers:
@@ -324,10 +360,70 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from qa.generate.local import local_llm
 
         served = local_llm()
-    with served as config:
+    with served as config, _store_env(args):
         serve(host=args.host, port=args.port, index_dir=_index_dir(args),
               open_browser=args.open, access=access, llm=config)
     return 0
+
+
+def _add_ask(sub: argparse._SubParsersAction) -> None:
+    """`qa ask`: the question, search and answer options."""
+    p = sub.add_parser("ask", help="answer a question with cited sentences")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-k", "--top-k", type=_positive, default=8, metavar="K",
+                   help="passages to retrieve (default 8)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    p.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
+    p.add_argument("--answer", choices=("extractive", "generative"), default="extractive",
+                   help="extractive (default): quoted source sentences; generative: written "
+                        "by a language model, every sentence verified against its citation "
+                        "(needs QA_LLM_URL; falls back to extractive with a note)")
+    p.add_argument("--llm-url", metavar="URL", default=None,
+                   help="OpenAI-compatible /v1 base URL (default: $QA_LLM_URL)")
+    p.add_argument("--llm-model", metavar="NAME", default=None,
+                   help="model name sent to the server (default: $QA_LLM_MODEL); the API key "
+                        "is read from $QA_LLM_API_KEY only")
+    _strict_arg(p)
+    _index_arg(p)
+    p.set_defaults(func=cmd_ask)
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    """`qa serve`: address, login, limits and the local model."""
+    p = sub.add_parser("serve", help="start the chat page")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--open", action="store_true", help="open the page in a browser")
+    p.add_argument("--auth", metavar="USER:PASSWORD[,...]", default=None,
+                   help="require a login (default $QA_AUTH; none on loopback is fine)")
+    p.add_argument("--read-only", action="store_true",
+                   help="no uploads or deletes from the page (a public lookup page)")
+    p.add_argument("--max-upload-mb", type=_positive, default=50, metavar="MB",
+                   help="largest file one upload may bring (default 50)")
+    p.add_argument("--max-files", type=_positive, default=20, metavar="N",
+                   help="most files in one upload (default 20)")
+    p.add_argument("--local-llm", action="store_true",
+                   help="serve the local instruct model (llama.cpp) for the 生成 answer mode; "
+                        "QA_LLM_LOCAL=1.5b|0.5b picks it, else chosen from this machine")
+    _index_arg(p)
+    p.set_defaults(func=cmd_serve)
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    """`qa models fetch|info`."""
+    p = sub.add_parser("models", help="manage the embedding model")
+    msub = p.add_subparsers(dest="models_command", required=True)
+    m = msub.add_parser("fetch", help="download and verify the default model, and make what "
+                                      "this machine's backend needs (idempotent)")
+    m.add_argument("-q", "--quiet", action="store_true")
+    m.add_argument("--llm", nargs="?", const="auto", choices=("auto", "1.5b", "0.5b"),
+                   help="also the local instruct model for generative answers (auto: the "
+                        "1.5B where this machine has 2 cores and 3 GB free, else the 0.5B)")
+    m.set_defaults(func=cmd_models_fetch)
+    m = msub.add_parser("info", help="which device, precision and backend embed here, and why")
+    m.set_defaults(func=cmd_models_info)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -351,25 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(p)
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", help="answer a question with cited sentences")
-    p.add_argument("question", nargs="?")
-    p.add_argument("-k", "--top-k", type=_positive, default=8, metavar="K",
-                   help="passages to retrieve (default 8)")
-    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
-    p.add_argument("--json", action="store_true", help="print one JSON object per answer")
-    p.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
-    p.add_argument("--answer", choices=("extractive", "generative"), default="extractive",
-                   help="extractive (default): quoted source sentences; generative: written "
-                        "by a language model, every sentence verified against its citation "
-                        "(needs QA_LLM_URL; falls back to extractive with a note)")
-    p.add_argument("--llm-url", metavar="URL", default=None,
-                   help="OpenAI-compatible /v1 base URL (default: $QA_LLM_URL)")
-    p.add_argument("--llm-model", metavar="NAME", default=None,
-                   help="model name sent to the server (default: $QA_LLM_MODEL); the API key "
-                        "is read from $QA_LLM_API_KEY only")
-    _strict_arg(p)
-    _index_arg(p)
-    p.set_defaults(func=cmd_ask)
+    _add_ask(sub)
 
     p = sub.add_parser("eval", help="score answers on a question file")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
@@ -382,36 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(p)
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", help="start the chat page")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--open", action="store_true", help="open the page in a browser")
-    p.add_argument("--auth", metavar="USER:PASSWORD[,...]", default=None,
-                   help="require a login (default $QA_AUTH; none on loopback is fine)")
-    p.add_argument("--read-only", action="store_true",
-                   help="no uploads or deletes from the page (a public lookup page)")
-    p.add_argument("--max-upload-mb", type=_positive, default=50, metavar="MB",
-                   help="largest file one upload may bring (default 50)")
-    p.add_argument("--max-files", type=_positive, default=20, metavar="N",
-                   help="most files in one upload (default 20)")
-    p.add_argument("--local-llm", action="store_true",
-                   help="serve the local instruct model (llama.cpp) for the 生成 answer mode; "
-                        "QA_LLM_LOCAL=1.5b|0.5b picks it, else chosen from this machine")
-    _index_arg(p)
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("models", help="manage the embedding model")
-    msub = p.add_subparsers(dest="models_command", required=True)
-    m = msub.add_parser("fetch", help="download and verify the default model, and make what "
-                                      "this machine's backend needs (idempotent)")
-    m.add_argument("-q", "--quiet", action="store_true")
-    m.add_argument("--llm", nargs="?", const="auto", choices=("auto", "1.5b", "0.5b"),
-                   help="also the local instruct model for generative answers (auto: the "
-                        "1.5B where this machine has 2 cores and 3 GB free, else the 0.5B)")
-    m.set_defaults(func=cmd_models_fetch)
-    m = msub.add_parser("info", help="which device, precision and backend embed here, and why")
-    m.set_defaults(func=cmd_models_info)
+    _add_serve(sub)
+    _add_models(sub)
 
     p = sub.add_parser("docs", help="list documents with passage counts and flags")
     _index_arg(p)

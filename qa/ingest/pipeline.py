@@ -48,18 +48,22 @@ def _one_line(text: str) -> str:
 
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedder | None = None,
-           progress: bool = True, rebuild: bool = False) -> IngestReport:
+           progress: bool = True, rebuild: bool = False,
+           store: str | None = None) -> IngestReport:
     """Add every readable document under `paths` in one all-or-nothing write.
 
     Unreadable files are reported, not fatal. Re-ingesting unchanged files writes nothing.
     `rebuild` re-makes the whole index (after a model change) beside the old one and swaps
-    it in when complete; vectors come from the vector cache where they can.
+    it in when complete; vectors come from the vector cache where they can. `store`: the
+    store spec, checked here before anything is read (None: $QA_STORE; the index itself is
+    opened by qa.store.index, which reads $QA_STORE only).
     """
     from qa.store.open import store_spec
 
-    if rebuild and store_spec() not in ("", "local"):
+    spec = store_spec(store)
+    if rebuild and spec not in ("", "local"):
         raise InputError(f"--rebuild works on the local store only, not on "
-                         f"QA_STORE={store_spec()}: ingest the documents into a new --index "
+                         f"QA_STORE={spec}: ingest the documents into a new --index "
                          "folder instead (it gets new Milvus collections)")
     t0 = time.perf_counter()
     report = IngestReport()
