@@ -43,7 +43,9 @@ def unverified_shown(answer) -> int:
     """Shown generated sentences whose verifier record is not `verified` (or is missing)."""
     if answer.mode != "generative" or not answer.found:
         return 0
-    ok = {c["text"].replace("[", "［").replace("]", "］") for c in answer.checks if c["verified"]}
+    from qa.text.marks import escape_brackets
+
+    ok = {escape_brackets(c["text"]) for c in answer.checks if c["verified"]}
     return sum(1 for s in answer.segments if s["text"] and s["text"] not in ok)
 
 

@@ -33,6 +33,7 @@ from qa.answer.evidence import (
     load_sentence_ranker,
     score_sentences,
 )
+from qa.answer.frames import DocFrames, document_frames
 from qa.answer.question import (
     MAX_QUESTION_CHARS,
     Question,
@@ -74,7 +75,7 @@ class Answerer:
         self._labels: dict[str, str] = {}
         self._contexts: dict[str, set[str]] = {}
         self._doc_text: dict[str, str] = {}
-        self._frames: dict[str, cons.DocFrames] = {}
+        self._frames: dict[str, DocFrames] = {}
         self._generation = -1
         from qa.answer.sentvec import SentenceVectors
 
@@ -83,19 +84,19 @@ class Answerer:
     # ------------------------------------------------------------------ public
     def ask(self, question: str, top_k: int = 8, mode: str = "hybrid",
             exclude_docs: frozenset[str] = frozenset()) -> Answer:
-        from qa.answer import strategies
+        from qa.answer import multipart, strategies
         q = analyze(question)
         if q.kind == "across":
-            return strategies.across(self, q, top_k, mode, exclude_docs)
+            return multipart.across(self, q, top_k, mode, exclude_docs)
         if q.parts is not None:
-            return strategies.parts(self, q, top_k, mode, exclude_docs)
+            return multipart.parts(self, q, top_k, mode, exclude_docs)
         ev = self.gather(q, top_k, mode, exclude_docs)
         names = [x.core for h in ev.hits for x in self.frames(h.passage.doc_id).places
                  if x.level]
         pair = split_names(q.text, names)
         if pair is not None:  # two places of the collection asked at once (湖州和于都…分别)
             q.parts = pair
-            return strategies.parts(self, q, top_k, mode, exclude_docs)
+            return multipart.parts(self, q, top_k, mode, exclude_docs)
         out = strategies.single(self, ev) if ev.found else self.not_found(ev)
         out.confident = ev.confidence >= self.found_model.strict_margin
         out.evidence = ev.summary()  # for calibration (bench/answers.py); not serialised
@@ -234,14 +235,14 @@ class Answerer:
                           frames.at(p.position, s.start), frames.doc_year,
                           self.doc_text(p.doc_id), match_text(p))
 
-    def frames(self, doc_id: str) -> cons.DocFrames:
+    def frames(self, doc_id: str) -> DocFrames:
         """The document's time and place frames (title, date, headings), cached."""
         if doc_id not in self._frames:
             rec = self.index.document(doc_id)
             texts = [p.text for p in self.index.doc_passages(doc_id)]
             first = self.index.doc_passages(doc_id)[:1]
             context = first[0].context if first else ""
-            self._frames[doc_id] = cons.document_frames(
+            self._frames[doc_id] = document_frames(
                 rec.title if rec else "", rec.date if rec else "", context, texts)
         return self._frames[doc_id]
 

@@ -13,6 +13,7 @@ from qa.answer.evidence import Matcher, Scored
 from qa.answer.question import Question
 from qa.answer.sentences import SENT_END, Sentence
 from qa.retrieve.search import Hit
+from qa.text.marks import escape_brackets
 from qa.text.normalize import detect_script, to_simplified
 
 
@@ -142,7 +143,7 @@ def compose(q: Question, chosen: list[Sentence], labels: list[str], passages: li
         shown = (to_simplified(quote) if simplified_q else quote).strip()
         if not SENT_END.search(shown[-1:]) and shown[-1:] not in "；;”」』)）":
             shown += "…"  # a clause of a longer sentence
-        shown = shown.replace("[", "［").replace("]", "］")  # a literal [2] is not a citation
+        shown = escape_brackets(shown)  # a literal [2] is not a citation
         label = labels[i] if i < len(labels) else ""
         piece = f"{shown}[{n}]"
         if label and (i == 0 or labels[i - 1] != label):

@@ -13,10 +13,11 @@ from functools import cached_property
 from qa.answer.question import fold
 from qa.ingest.flags import despin
 from qa.retrieve.search import Hit
+from qa.text.ends import CLAUSE_STOPS, CLOSERS, SENTENCE_END
 from qa.text.grams import bigrams
 
-SENT_END = re.compile(r"[。！？!?…]+[”’」』）)]*|\n+")
-_CLAUSE_END = re.compile(r"[；;]+[”’」』]*")
+SENT_END = re.compile(rf"{SENTENCE_END.pattern}|\n+")
+_CLAUSE_END = re.compile(rf"[{CLAUSE_STOPS}]+[{CLOSERS}]*")
 LONG_SENTENCE = 160  # a sentence longer than this is cut at semicolons outside brackets
 ANAPHOR = re.compile(r"^.{0,6}?(他|她|其|该|这|此|它|上述|以上|这些|那些|同时|此外|另外|并且|而且)")
 _ASKS = re.compile(r"[？?][”’」』）)]*$")

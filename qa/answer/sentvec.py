@@ -15,7 +15,6 @@ sentence vectors, or ingested with them off) are embedded in one batch and cache
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from qa.ingest.corpus import Passage
 from qa.ingest.flags import despin
+from qa.settings import settings
 from qa.text.normalize import normalize_query
 
 # Above this many passages in one write, ingest leaves sentence vectors to question time
@@ -78,7 +78,7 @@ def warm(embedder, passages: Sequence[Passage], progress: bool = False) -> int:
     never wait for them. Returns how many were embedded (the rest were cached)."""
     from qa.embed.vcache import embed_cached, space_of
 
-    mode = os.environ.get("QA_SENTENCE_VECTORS", "auto")
+    mode = settings().sentence_vectors
     if space_of(embedder) is None or mode == "lazy" or (
             mode != "always" and len(passages) > WARM_LIMIT):
         return 0

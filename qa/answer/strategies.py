@@ -6,8 +6,8 @@ All of them start from the same ranked sentences (qa.answer.evidence.score_sente
 - an explanation (definition, how, why) is a run of consecutive sentences, and for a named
   programme or slogan (43222, 1+5, “三变”) the sentences that define or expand the term;
 - a person question gives who they are and what they did;
-- a list gathers labelled items; a question across documents gives one sentence per document;
-- two things asked at once are answered part by part.
+- a list gathers labelled items.
+Questions across documents and two things asked at once are qa.answer.multipart's.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from qa.answer.compose import Answer, Evidence, compose
 from qa.answer.evidence import Scored, has_answer_type
-from qa.answer.question import Question, analyze
+from qa.answer.question import Question
 from qa.answer.sentences import Sentence, split_sentences
 from qa.retrieve.search import Hit
 from qa.store.index import match_text
@@ -111,7 +111,7 @@ def _fact(ans: Context, ev: Evidence) -> list[Sentence]:
     lacks the asked value (a number, a date, a name): the next sentence if that has it (the
     topic sentence, then the figure), else a nearly-as-close sentence that has it."""
     best = ev.ranked[0]
-    chosen = _window(ans, best.sentence)
+    chosen = window(ans, best.sentence)
     if best.typed is False:
         # the value often follows the topic: the next sentence, or the one after a short
         # line between them (a title, then the issuer, then the date)
@@ -129,7 +129,7 @@ def _fact(ans: Context, ev: Evidence) -> list[Sentence]:
             nxt = next_sentence(nxt)
         typed = [x for x in ev.ranked[1:6] if x.typed and x.coverage >= 0.8 * best.coverage]
         if typed:
-            chosen = _window(ans, typed[0].sentence)
+            chosen = window(ans, typed[0].sentence)
         return chosen
     # the best sentence introduces the topic and the next says what is asked of it (项目…
     # 每周期14.5个月。/ 每个周期分红260万元): the words next to the question word decide
@@ -156,7 +156,7 @@ def _answer_to(ans: Context, s: Sentence) -> Sentence | None:
     return None if nxt is None or nxt.asks else nxt
 
 
-def _window(ans: Context, s: Sentence) -> list[Sentence]:
+def window(ans: Context, s: Sentence) -> list[Sentence]:
     sents = split_sentences(s.hit)
     i = s.index
     out = [sents[i]] if i < len(sents) else [s]
@@ -229,7 +229,7 @@ def _run(ans: Context, ev: Evidence, best: Scored) -> list[Sentence]:
     that follow it."""
     sents = split_sentences(best.sentence.hit)
     i = best.sentence.index
-    out = _window(ans, sents[i] if i < len(sents) else best.sentence)
+    out = window(ans, sents[i] if i < len(sents) else best.sentence)
     if ev.question.kind == "list":
         items = _numbered_items(ans, out[-1])
         if items:
@@ -484,74 +484,3 @@ def _first_clause(s: Sentence) -> Sentence:
 
 
 # ---------------------------------------------------------------- across documents
-def across(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
-    """哪些地方/各地…: one cited sentence per document that supports the answer, labelled
-    with the document's place (or title), best supported first."""
-    ev = ans.gather(q, max(3 * top_k, 20), mode, exclude)
-    if not ev.found:
-        out = ans.not_found(ev)
-        out.evidence = ev.summary()
-        return out
-    # each document's best sentence, if the sentence itself (not only its title) is about the
-    # question: a document qualifies by what it says
-    best = max(x.own for x in ev.ranked)
-    per_doc: dict[str, Scored] = {}
-    for x in sorted(ev.ranked, key=lambda x: -(x.own + 0.1 * x.score)):
-        doc = x.sentence.hit.passage.doc_id
-        if doc not in per_doc and best > 0 and x.own >= 0.6 * best:
-            per_doc[doc] = x
-    chosen, labels = [], []
-    for doc, x in per_doc.items():
-        run = _window(ans, x.sentence)
-        chosen += run
-        labels += [ans.label(doc)] * len(run)
-    out = compose(q, chosen, labels, ans.passages_of(ev.hits[:top_k]), list(q.warnings), "")
-    out.evidence = ev.summary()  # for calibration (bench/answers.py); not serialised
-    return out
-
-
-# ---------------------------------------------------------------- two things at once
-def parts(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
-    """Answer each part on its own; a part the collection does not answer is named."""
-    assert q.parts is not None
-    chosen: list[Sentence] = []
-    labels: list[str] = []
-    missing: list[tuple[str, str]] = []
-    hits = []
-    warnings = list(q.warnings)
-    evidence = None
-    for sub_text, label in zip(q.parts.questions, q.parts.labels, strict=True):
-        sub = analyze(sub_text)
-        ev = ans.gather(sub, top_k, mode, exclude)
-        evidence = evidence or ev.summary()
-        hits += [h for h in ev.hits if all(h.passage.id != x.passage.id for x in hits)]
-        if not ev.found:
-            # the part's own reason when the collection has it for another year or place
-            missing.append((label, ev.reason if ev.unmet else "资料中没有找到"))
-            warnings.append(f"{label}: {ev.reason}")
-            continue
-        run, _, _ = choose(ans, ev)
-        for s in run:
-            same = [i for i, c in enumerate(chosen)
-                    if c.hit.passage.id == s.hit.passage.id and c.start == s.start]
-            if same:  # one sentence answers both parts: 2019年、2020年：…
-                for i in same:
-                    if label not in labels[i].split("、"):
-                        labels[i] += "、" + label
-            else:
-                chosen.append(s)
-                labels.append(label)
-    passages = ans.passages_of(hits[:top_k])
-    if not chosen:
-        out = Answer(q.text, f"资料中没有找到关于“{q.text}”的内容。", False, [], passages,
-                     q.kind, q.text, warnings)
-        out.evidence = evidence
-        return out
-    out = compose(q, chosen, labels, passages, warnings, "")
-    out.evidence = evidence
-    if missing:
-        note = "；".join(f"{m}：{why}" for m, why in missing) + "。"
-        out.answer += "\n" + note
-        out.segments.append({"label": "", "text": note, "n": None})
-        out.partial = True
-    return out

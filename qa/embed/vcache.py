@@ -13,12 +13,13 @@ waits for a writer). ``QA_VECTOR_CACHE=0`` turns it off.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from qa.settings import settings
 
 
 def text_key(text: str) -> bytes:
@@ -92,7 +93,7 @@ def embed_cached(embedder, texts: Sequence[str], progress: bool = False,
     embed = embed or (lambda batch, bar: embedder.embed_documents(batch, progress=bar))
     space = space_of(embedder)
     texts = list(texts)
-    if space is None or os.environ.get("QA_VECTOR_CACHE", "1") == "0" or not texts:
+    if space is None or not settings().vector_cache or not texts:
         out = embed(texts, progress) if texts else np.zeros((0, embedder.dim), np.float32)
         return out, len(texts)
     cache = VectorCache(cache_folder(), space, embedder.dim)

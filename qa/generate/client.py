@@ -10,7 +10,6 @@ removed from every message, also when a server echoes it back, and hidden in rep
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from qa.errors import QAError
+from qa.settings import settings
+from qa.text.marks import CITATION, strip_marks
 
 NO_ANSWER = "资料中没有找到"
 DEFAULT_TIMEOUT = 30.0
@@ -61,7 +62,7 @@ class LLMConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LLMConfig | None:
         """From QA_LLM_URL, QA_LLM_MODEL, QA_LLM_API_KEY, QA_LLM_TIMEOUT; None without a URL."""
-        env = os.environ if env is None else env
+        env = settings().env if env is None else env
         url = (env.get("QA_LLM_URL") or "").strip()
         if not url:
             return None
@@ -236,8 +237,6 @@ def chat(config: LLMConfig, messages: Sequence[dict[str, str]]) -> str:
 
 
 # ---------------------------------------------------------------- the prompt
-_MARKER = re.compile(r"[\[［【]\s*[0-9０-９]+(?:\s*[,，、]\s*[0-9０-９]+)*\s*[\]］】]")
-_FENCE = re.compile(r"</?资料[^>]*>")
 
 
 def _passage_parts(passage: Any) -> tuple[str, str]:
@@ -255,7 +254,7 @@ def _as_data(text: str) -> str:
     """A passage's text made safe to place in the numbered list, one line per passage: its
     own [n] footnote marks would look like our citations, and a line break followed by [2]
     would open a passage of its own."""
-    text = _FENCE.sub("", _MARKER.sub(lambda m: "(" + m.group(0)[1:-1] + ")", text))
+    text = CITATION.sub(lambda m: "(" + m.group(0)[1:-1] + ")", text)
     return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
@@ -284,6 +283,6 @@ def build_messages(question: str, passages: Sequence[Any],
         messages.append({"role": "assistant", "content": reply})
     for user, assistant in history:
         messages.append({"role": "user", "content": str(user)})
-        messages.append({"role": "assistant", "content": _MARKER.sub("", str(assistant))})
+        messages.append({"role": "assistant", "content": strip_marks(str(assistant))})
     messages.append({"role": "user", "content": _user_message(question, passages, constraints)})
     return messages

