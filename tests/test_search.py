@@ -162,9 +162,7 @@ def test_incremental_add_and_remove_reuse_vectors(tmp_path, monkeypatch):
 
 
 def test_ivf_above_threshold_deletes_and_readds(tmp_path, monkeypatch):
-    import qa.store.local
-
-    monkeypatch.setattr(qa.store.local, "IVF_THRESHOLD", 10)
+    monkeypatch.setenv("QA_IVF_THRESHOLD", "10")
     path = tmp_path / "idx"
     emb = HashEmbedder()
     ingest([CORPUS], path, embedder=emb, progress=False)

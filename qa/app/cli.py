@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from qa.errors import InputError, QAError
+from qa.settings import settings
 
 
 def _index_arg(p: argparse.ArgumentParser) -> None:
@@ -45,37 +44,17 @@ def _index_dir(args: argparse.Namespace) -> Path:
 
 
 def _store(args: argparse.Namespace) -> str | None:
-    """--store, for the functions that take the store spec as an argument (None: they read
-    $QA_STORE); qa.store.open.open_store validates it."""
+    """--store, passed to whatever opens the index (None: QA_STORE);
+    qa.store.open.open_store validates it."""
     return getattr(args, "store", None) or None
 
-
-@contextlib.contextmanager
-def _store_env(args: argparse.Namespace) -> Iterator[None]:
-    """--store for the code that reads the spec only from $QA_STORE: qa.store.index's
-    SearchIndex and open_index take no spec, and every command but `docs` opens its index
-    through them. The variable is set for the length of the command and put back after, so
-    a caller of `main` in the same process does not inherit it."""
-    spec = _store(args)
-    if spec is None:
-        yield
-        return
-    before = os.environ.get("QA_STORE")
-    os.environ["QA_STORE"] = spec
-    try:
-        yield
-    finally:
-        os.environ.pop("QA_STORE", None)
-        if before is not None:
-            os.environ["QA_STORE"] = before
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from qa.ingest.pipeline import ingest
 
-    with _store_env(args):
-        report = ingest(args.paths, _index_dir(args), progress=not args.quiet,
-                        rebuild=args.rebuild, store=_store(args))
+    report = ingest(args.paths, _index_dir(args), progress=not args.quiet,
+                    rebuild=args.rebuild, store=_store(args))
     print(report.summary())
     if report.failures:
         return 1
@@ -110,8 +89,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from qa.ingest.pipeline import remove
 
-    with _store_env(args):
-        rec = remove(args.doc_id, _index_dir(args))
+    rec = remove(args.doc_id, _index_dir(args), store=_store(args))
     print(f"removed {rec.doc_id} ({rec.title}, {rec.passages} passages)")
     return 0
 
@@ -187,9 +165,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from qa.retrieve.search import search
     from qa.store.index import open_index
 
-    with _store_env(args):
-        index = open_index(_index_dir(args), get_embedder())
-        hits = search(index, args.question, top_k=args.top_k, mode=args.mode)
+    index = open_index(_index_dir(args), get_embedder(), _store(args))
+    hits = search(index, args.question, top_k=args.top_k, mode=args.mode)
     if args.json:
         rows = [{"rank": h.rank, "score": round(h.score, 4), "dense": round(h.dense, 4),
                  "bm25": round(h.bm25, 4), "doc_id": h.passage.doc_id,
@@ -233,7 +210,7 @@ def _llm_config(args: argparse.Namespace):
 
     if getattr(args, "answer", "extractive") != "generative":
         return None
-    env = dict(os.environ)
+    env = dict(settings().env)
     if args.llm_url:
         env["QA_LLM_URL"] = args.llm_url
     if args.llm_model:
@@ -266,17 +243,16 @@ def _ask(args: argparse.Namespace, config) -> int:
     from qa.app.service import Service
     from qa.embed.embedders import get_embedder
 
-    with _store_env(args):
-        service = Service(_index_dir(args), get_embedder(), llm=config)
+    service = Service(_index_dir(args), get_embedder(), llm=config, store=_store(args))
 
-        def ask(question: str):
-            ans = service.ask(question, args.top_k, args.mode, args.strict)
-            return ans if service.llm is None else service.generative(ans)
+    def ask(question: str):
+        ans = service.ask(question, args.top_k, args.mode, args.strict)
+        return ans if service.llm is None else service.generative(ans)
 
-        if args.batch is None:
-            _print_one(args, ask(args.question), generative=config is not None)
-            return 0
-        return _ask_batch(args, ask)
+    if args.batch is None:
+        _print_one(args, ask(args.question), generative=config is not None)
+        return 0
+    return _ask_batch(args, ask)
 
 
 def _print_one(args: argparse.Namespace, ans, generative: bool) -> None:
@@ -329,15 +305,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows = load_questions(Path(args.questions))
     embedder = get_embedder()
     index_dir = _index_dir(args)
-    with _store_env(args):
-        if args.corpus:
-            index_dir = corpus_index_dir(Path(args.corpus), embedder.name, qa_home())
-            report = ingest([args.corpus], index_dir, embedder=embedder, progress=not args.json)
-            if report.failures:
-                raise QAError(f"could not read the corpus: {report.failures[0]}")
-        metrics, answers = evaluate(Answerer(open_index(index_dir, embedder),
-                                             strict=args.strict),
-                                    rows, top_k=args.top_k, progress=not args.json)
+    store = _store(args)
+    if args.corpus:
+        index_dir = corpus_index_dir(Path(args.corpus), embedder.name, qa_home())
+        report = ingest([args.corpus], index_dir, embedder=embedder, progress=not args.json,
+                        store=store)
+        if report.failures:
+            raise QAError(f"could not read the corpus: {report.failures[0]}")
+    metrics, answers = evaluate(Answerer(open_index(index_dir, embedder, store),
+                                         strict=args.strict),
+                                rows, top_k=args.top_k, progress=not args.json)
     if args.answers:
         with open(args.answers, "w", encoding="utf-8") as f:
             for a in answers:
@@ -360,9 +337,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from qa.generate.local import local_llm
 
         served = local_llm()
-    with served as config, _store_env(args):
+    with served as config:
         serve(host=args.host, port=args.port, index_dir=_index_dir(args),
-              open_browser=args.open, access=access, llm=config)
+              open_browser=args.open, access=access, llm=config, store=_store(args))
     return 0
 
 

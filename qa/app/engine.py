@@ -24,9 +24,9 @@ class Engine(Service):
     processes' writes before every question, and writes one upload or delete at a time."""
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None,
-                 llm: LLMConfig | None = None) -> None:
+                 llm: LLMConfig | None = None, store: str | None = None) -> None:
         self.lock = threading.Lock()  # one writer at a time; readers use the last snapshot
-        super().__init__(index_dir, embedder, llm, missing_ok=True)
+        super().__init__(index_dir, embedder, llm, missing_ok=True, store=store)
 
     def warm_up(self) -> None:
         """Load the model now (about 10 s for the real one) so the first question is fast."""
@@ -57,13 +57,13 @@ class Engine(Service):
     def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
         with self.lock:
             report = ingest(list(paths), self.index_dir, embedder=self.embedder,
-                            progress=progress)
+                            progress=progress, store=self.store)
             self.reload()
         return report
 
     def remove(self, doc_id: str) -> None:
         with self.lock:
-            remove(doc_id, self.index_dir, embedder=self.embedder)
+            remove(doc_id, self.index_dir, embedder=self.embedder, store=self.store)
             self.reload()
 
 

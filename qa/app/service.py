@@ -32,8 +32,10 @@ class Service:
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None,
-                 llm: LLMConfig | None = None, missing_ok: bool = False) -> None:
+                 llm: LLMConfig | None = None, missing_ok: bool = False,
+                 store: str | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.store = store  # --store; None: QA_STORE
         self.embedder = embedder or get_embedder()
         self.llm = llm
         self.index: SearchIndex | None = None
@@ -44,7 +46,7 @@ class Service:
     def reload(self, missing_ok: bool = True) -> None:
         """Open the index from disk (again, after a write through this process)."""
         try:
-            index = open_index(self.index_dir, self.embedder)
+            index = open_index(self.index_dir, self.embedder, self.store)
         except IndexStateError as e:
             if not missing_ok:
                 raise

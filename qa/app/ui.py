@@ -171,11 +171,13 @@ def _wire_documents(docs: _DocumentsTab, engine: Engine, max_upload_mb: float,
 
 def build_app(index_dir: str | Path, embedder: Embedder | None = None,
               max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, llm: LLMConfig | None = None,
-              read_only: bool = False, max_files: int = DEFAULT_MAX_FILES) -> gr.Blocks:
+              read_only: bool = False, max_files: int = DEFAULT_MAX_FILES,
+              store: str | None = None) -> gr.Blocks:
     """The whole UI; the index and model are opened here, before the first question.
     `llm` (default: from QA_LLM_URL etc.) enables the 回答方式 switch and generative answers.
-    `read_only`: no upload or delete controls and no upload endpoint (a public lookup page)."""
-    engine = Engine(index_dir, embedder, llm or _llm_from_env())
+    `read_only`: no upload or delete controls and no upload endpoint (a public lookup page).
+    `store`: the store spec (--store; None: QA_STORE)."""
+    engine = Engine(index_dir, embedder, llm or _llm_from_env(), store=store)
     engine.warm_up()
     respond, show_citation, ask_api = chat_handlers(engine)
     with gr.Blocks(title="政策问答", analytics_enabled=False) as app:
@@ -195,7 +197,7 @@ def build_app(index_dir: str | Path, embedder: Embedder | None = None,
 
 def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | None = None,
           open_browser: bool = False, access: Access | None = None,
-          llm: LLMConfig | None = None) -> None:
+          llm: LLMConfig | None = None, store: str | None = None) -> None:
     """Open the index and load the model, then serve the UI on host:port (loopback default).
     `access`: login, read-only and upload limits (see qa.app.access); `llm`: the model for
     generative answers (default: from QA_LLM_URL etc.; `qa serve --local-llm` passes the
@@ -208,7 +210,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str | Path | Non
         print(warning, file=sys.stderr, flush=True)
     print(f"loading index {index_dir} and the embedding model …", flush=True)
     app = build_app(index_dir, max_upload_mb=access.max_upload_mb, read_only=access.read_only,
-                    max_files=access.max_files, llm=llm)
+                    max_files=access.max_files, llm=llm, store=store)
     engine: Engine = app.qa_engine
     if engine.index is None:
         print(f"no index yet ({engine.error}); upload documents in the 文档 tab", flush=True)

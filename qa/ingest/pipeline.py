@@ -55,8 +55,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     Unreadable files are reported, not fatal. Re-ingesting unchanged files writes nothing.
     `rebuild` re-makes the whole index (after a model change) beside the old one and swaps
     it in when complete; vectors come from the vector cache where they can. `store`: the
-    store spec, checked here before anything is read (None: $QA_STORE; the index itself is
-    opened by qa.store.index, which reads $QA_STORE only).
+    store spec (--store; None: QA_STORE), checked here before anything is read.
     """
     from qa.store.open import store_spec
 
@@ -89,7 +88,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder: Embedde
     if rebuild:
         report.embedded = _rebuild(Path(index_dir), embedder, processed, progress)
     elif processed:  # nothing read: the index is neither created nor opened for writing
-        index = SearchIndex(index_dir, embedder)
+        index = SearchIndex(index_dir, embedder, store=store)
         changed = []
         for record, passages in processed:
             before = index.document(record.doc_id)
@@ -162,7 +161,8 @@ _OWNED = {"write.lock", "store.sqlite", "store.sqlite-wal", "store.sqlite-shm", 
           "bm25", "userdict.txt", "bigrams.npz"}
 
 
-def remove(doc_id: str, index_dir: str | Path, embedder: Embedder | None = None) -> DocumentRecord:
+def remove(doc_id: str, index_dir: str | Path, embedder: Embedder | None = None,
+           store: str | None = None) -> DocumentRecord:
     """Remove one document and its passages from the collection and the search index."""
-    index = SearchIndex(index_dir, embedder or get_embedder(), create=False)
+    index = SearchIndex(index_dir, embedder or get_embedder(), create=False, store=store)
     return index.remove_document(doc_id)

@@ -24,6 +24,7 @@ import numpy as np
 
 from qa.errors import QAError
 from qa.ingest.corpus import Passage
+from qa.settings import settings
 
 LOCK = "write.lock"
 
@@ -34,7 +35,7 @@ def crashpoint() -> None:
     """Where tests kill a writer (`QA_CRASH_AFTER=N`: the N-th call sends SIGKILL to this
     process, as `kill -9` would; `QA_CRASH_TRACE=FILE` counts the calls). No-op otherwise."""
     global _crash_count
-    after, trace = os.environ.get("QA_CRASH_AFTER"), os.environ.get("QA_CRASH_TRACE")
+    after, trace = settings().crash_after, settings().crash_trace
     if not after and not trace:
         return
     _crash_count += 1
@@ -62,7 +63,7 @@ class WriteLock:
 
     def __init__(self, folder: Path, wait: float | None = None) -> None:
         self.path = folder / LOCK
-        self.wait = float(os.environ.get("QA_LOCK_WAIT", "600")) if wait is None else wait
+        self.wait = settings().lock_wait if wait is None else wait
         self._fh = None
 
     def __enter__(self) -> WriteLock:

@@ -111,20 +111,23 @@ class SearchIndex:
     """Everything search needs for one collection folder. Read with the methods below; change
     with `add_documents` / `remove_document` (one writer at a time, all or nothing)."""
 
-    def __init__(self, path: Path | str, embedder: Embedder, create: bool = True) -> None:
-        """Open (or with `create`, make) the index at `path`."""
+    def __init__(self, path: Path | str, embedder: Embedder, create: bool = True,
+                 store: str | None = None) -> None:
+        """Open (or with `create`, make) the index at `path`, in the store `store` names
+        (--store; None: QA_STORE)."""
         self.path = Path(path)
+        self.spec = store_spec(store)
         self.embedder = embedder
         self._cache: OrderedDict[int, Passage] = OrderedDict()
         self._docs: OrderedDict[str, DocumentRecord | None] = OrderedDict()
         self.tokenizer = None
-        if not has_store(self.path):
-            if any((self.path / f).exists() for f in _LEGACY) and not store_spec():
+        if not has_store(self.path, self.spec):
+            if any((self.path / f).exists() for f in _LEGACY) and not self.spec:
                 self._migrate()
             elif not create:
                 raise IndexStateError(f"no index in {self.path}; build one with "
                                       f"`qa ingest PATH --index {self.path}`")
-        self.store = open_store(self.path, embedder.dim, create=True)
+        self.store = open_store(self.path, embedder.dim, create=True, spec=self.spec)
         self._check_model()
         self.store.open()
         self._load_tokenizer()
@@ -369,10 +372,11 @@ class SearchIndex:
         os.replace(tmp, self.path / MANIFEST)
 
 
-def open_index(path: Path | str, embedder: Embedder) -> SearchIndex:
-    """Load an index for searching; a clear error when there is none yet."""
+def open_index(path: Path | str, embedder: Embedder, store: str | None = None) -> SearchIndex:
+    """Load an index for searching (`store`: --store; None: QA_STORE); a clear error when
+    there is none yet."""
     path = Path(path)
-    if not has_store(path) and not any((path / f).exists() for f in _LEGACY):
+    if not has_store(path, store) and not any((path / f).exists() for f in _LEGACY):
         raise IndexStateError(f"no index in {path}; build one with `qa ingest PATH --index {path}`"
                               " (or `make run` for the default corpus)")
-    return SearchIndex(path, embedder, create=False)
+    return SearchIndex(path, embedder, create=False, store=store)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.ingest.corpus import DocumentRecord, Passage
+from qa.settings import settings
 
 DOCUMENTS = "documents.jsonl"
 PASSAGES = "passages.jsonl"
@@ -24,7 +25,7 @@ OWNED = {DOCUMENTS, PASSAGES, "manifest.json", "vectors.npy", "faiss.index", "bm
 
 
 def default_index_dir() -> Path:
-    return Path(os.environ.get("QA_INDEX_DIR") or "index")
+    return settings().index_dir
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 
 from qa.errors import IndexStateError
 from qa.ingest.corpus import DocumentRecord, Passage
+from qa.settings import settings
 from qa.store.core import (
     LOCK,
     NewPassage,
@@ -47,7 +48,7 @@ from qa.store.lexical import rescore
 from qa.store.local_writer import MAX_DUP_LINKS, Writer
 
 # what other modules import from here (the shared parts now live in qa.store.core)
-__all__ = ["DB", "IVF_THRESHOLD", "LOCK", "MAX_DUP_LINKS", "LocalStore", "NewPassage",
+__all__ = ["DB", "LOCK", "MAX_DUP_LINKS", "LocalStore", "NewPassage",
            "WriteLock", "Writer", "crashpoint"]
 
 DB = "store.sqlite"
@@ -57,13 +58,13 @@ FORMAT_VERSION = 2
 # Above this many passages the dense index is IVF with 8-bit scalar quantisation: ~20x less
 # memory than Flat and a search that does not grow with the collection; it deletes natively.
 # (Candidates are then re-scored with the exact stored vectors, see qa/retrieve/search.py.)
-IVF_THRESHOLD = int(os.environ.get("QA_IVF_THRESHOLD", "200000"))
+# The number is QA_IVF_THRESHOLD (qa.settings, default 200,000).
 IVF_NPROBE = 48
 # Lexical candidates come from words found in at most this many passages (the query's cost
 # grows with their posting lists; small collections use every word): see LocalStore.lexical.
-LEXICAL_MAX_DF = int(os.environ.get("QA_LEXICAL_MAX_DF", "5000"))
+# The number is QA_LEXICAL_MAX_DF (qa.settings, default 5,000).
 SNAPSHOT_EVERY = 0.1  # rewrite the FAISS snapshot when the journal passes 10% of passages
-SNAPSHOT_MIN = int(os.environ.get("QA_SNAPSHOT_MIN", "1000"))  # ... and this many changes
+# ... and at least QA_SNAPSHOT_MIN changes (qa.settings, default 1,000)
 
 TOKENCHARS = "+.-%·_"
 
@@ -249,7 +250,7 @@ class LocalStore(StoreCore):
     def _fts_candidates(self, present: list[str], df: dict[str, int], k: int
                         ) -> list[int] | None:
         """FTS5's best matches of the query's selective words (None: FTS5 cannot parse one)."""
-        select = [t for t in present if df[t] <= LEXICAL_MAX_DF] or \
+        select = [t for t in present if df[t] <= settings().lexical_max_df] or \
             sorted(present, key=lambda t: df[t])[:2]
         query = " OR ".join('"' + t.replace('"', '""') + '"' for t in select)
         try:
@@ -315,7 +316,7 @@ class LocalStore(StoreCore):
     def _new_index(self, n: int, sample: np.ndarray | None = None):
         import faiss
 
-        self.kind = "ivf" if n > IVF_THRESHOLD else "flat"
+        self.kind = "ivf" if n > settings().ivf_threshold else "flat"
         if self.kind == "flat":
             return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         nlist = max(1, min(int(4 * np.sqrt(n)), len(sample) // 39 if sample is not None else 1))
@@ -330,7 +331,7 @@ class LocalStore(StoreCore):
 
     def _rebuild(self) -> None:
         sample = None
-        if self._count > IVF_THRESHOLD:  # train the coarse quantiser on a spread of vectors
+        if self._count > settings().ivf_threshold:  # train the quantiser on a spread
             step = max(1, self._count // 100_000)
             sample = np.stack([np.frombuffer(b, dtype=np.float32) for (b,) in self.db.execute(
                 "SELECT vector FROM passages WHERE pid % ? = 0", (step,))])
@@ -453,10 +454,10 @@ class LocalStore(StoreCore):
     def _maybe_snapshot(self) -> None:
         """Rewrite the snapshot when the journal is long; then drop the replayed journal."""
         pending = self._rows("SELECT COUNT(*) FROM journal")[0][0]
-        wrong_kind = (self._count > IVF_THRESHOLD) != (self.kind == "ivf")
+        wrong_kind = (self._count > settings().ivf_threshold) != (self.kind == "ivf")
         if wrong_kind:  # crossed the size where Flat and IVF trade places
             self._rebuild()
-        elif pending < max(SNAPSHOT_MIN, SNAPSHOT_EVERY * self._count) and \
+        elif pending < max(settings().snapshot_min, SNAPSHOT_EVERY * self._count) and \
                 (self.folder / SNAPSHOT).exists():
             return
         self.save_snapshot()

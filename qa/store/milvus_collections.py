@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexStateError, InputError
+from qa.settings import settings
 from qa.store.core import chunks, unique_ints
 from qa.store.lexical import K1, B
 
@@ -175,7 +176,7 @@ class MilvusCollections:
         self.prefix = self._prefix(create)
         self.names = {part: f"{self.prefix}_{part}" for part in PARTS}
         try:
-            self.client = MilvusClient(uri=self.uri, token=os.environ.get("QA_MILVUS_TOKEN", ""))
+            self.client = MilvusClient(uri=self.uri, token=settings().milvus_token)
             exists = self.client.has_collection(self.names["passages"])
         except Exception as e:  # connection refused, bad address, Lite could not start …
             hint = (" (a Milvus Lite file is open in one process at a time: is `qa serve` or "
@@ -307,7 +308,7 @@ class MilvusCollections:
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
                                      input_field_names=["tokens"],
                                      output_field_names=["sparse"]))
-        vector_index = "FLAT" if self.lite else os.environ.get("QA_MILVUS_INDEX", "AUTOINDEX")
+        vector_index = "FLAT" if self.lite else settings().milvus_index
         index.add_index(field_name="vector", index_type=vector_index, metric_type="IP")
         index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX",
                         metric_type="BM25", params={"bm25_k1": K1, "bm25_b": B})

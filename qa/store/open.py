@@ -4,15 +4,16 @@ protocol and this module imports the stores, never the other way round."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from qa.errors import InputError
+from qa.settings import settings
 from qa.store.protocol import Store
 
 
 def store_spec(spec: str | None = None) -> str:
-    return (spec if spec is not None else os.environ.get("QA_STORE", "")).strip()
+    """`spec` (--store) when given, else QA_STORE (qa.settings)."""
+    return (spec if spec is not None else settings().store).strip()
 
 
 def open_store(folder: Path, dim: int, create: bool, spec: str | None = None) -> Store:
