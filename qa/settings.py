@@ -20,29 +20,21 @@ from pathlib import Path
 from qa.errors import InputError
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+def _number(env: Mapping[str, str], key: str, default: float, kind: type = int) -> float:
+    """The variable as an int (or `kind`); its default when unset; an error naming it."""
     raw = (env.get(key) or "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise InputError(f"{key}={raw!r} is not a whole number (default {default})") from None
-
-
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = (env.get(key) or "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise InputError(f"{key}={raw!r} is not a number (default {default})") from None
+        what = "a whole number" if kind is int else "a number"
+        raise InputError(f"{key}={raw!r} is not {what} (default {default})") from None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The configuration from the environment; see README "Configuration"."""
+    """The configuration from the environment: each field says its variable and default."""
 
     # where things live
     home: Path  # QA_HOME: models, vector cache, bench indexes (default ~/.cache/qa)
@@ -86,10 +78,10 @@ class Settings:
             model_wheels=get("QA_MODEL_WHEELS"),
             vector_cache=get("QA_VECTOR_CACHE", "1") != "0",
             sentence_vectors=get("QA_SENTENCE_VECTORS", "auto"),
-            ivf_threshold=_int(env, "QA_IVF_THRESHOLD", 200_000),
-            lexical_max_df=_int(env, "QA_LEXICAL_MAX_DF", 5000),
-            snapshot_min=_int(env, "QA_SNAPSHOT_MIN", 1000),
-            lock_wait=_float(env, "QA_LOCK_WAIT", 600.0),
+            ivf_threshold=int(_number(env, "QA_IVF_THRESHOLD", 200_000)),
+            lexical_max_df=int(_number(env, "QA_LEXICAL_MAX_DF", 5000)),
+            snapshot_min=int(_number(env, "QA_SNAPSHOT_MIN", 1000)),
+            lock_wait=_number(env, "QA_LOCK_WAIT", 600.0, float),
             milvus_token=get("QA_MILVUS_TOKEN"),
             milvus_index=get("QA_MILVUS_INDEX", "AUTOINDEX"),
             llm_local=get("QA_LLM_LOCAL"),
