@@ -53,6 +53,9 @@ def test_parts_of_the_asked_measure_do_not_answer_it():
     # a question that names one of the parts is answered by it
     assert check_measure(("城镇居民", "人均", "支配", "收入"),
                          fold("城镇居民人均可支配收入多少"), parts) is None
+    # verbs do not name parts: the total and the share of it that produces
+    assert check_measure(("茶园",), fold("平武县的茶园有多少亩"),
+                         fold("发展茶园13.5万亩,投产茶园11万亩,总产值1.37亿元。")) is None
     # two different measures of one thing are not parts of it
     assert check_measure(("游客",), fold("瑞金来了多少游客"), fold(
         "全年接待游客1823万人次；景区游客接待量突破600万人次。")) is None

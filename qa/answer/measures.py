@@ -91,6 +91,16 @@ def _qualifier(measure: str, at: int) -> str:
     return _NEUTRAL.sub("", head).strip()
 
 
+_NOMINAL = ("n", "ns", "nz", "nt", "b", "s", "f", "j")
+
+
+def _nominal(qualifier: str) -> bool:
+    """A qualifier made of nouns and attributives only (城镇, 规模以上, 国有)."""
+    from qa.answer.question import _posseg
+
+    return bool(qualifier) and all(f in _NOMINAL for _, f in _posseg(qualifier))
+
+
 def _topic(word: str, before: str) -> bool:
     """The earlier text of the paragraph names the word, and not as what one of its own
     figures measures (粮食 of 粮食播种面积18.3万亩 is a sibling measure, not the topic)."""
@@ -174,8 +184,10 @@ def check_measure(indicator: tuple[str, ...], folded_question: str, folded: str,
     at = _find(indicator[0], folded_question)
     own = _qualifier(folded_question, at) if at >= 0 else ""
     for quals in parts.values():
-        # the question's own qualifier (八 in 八数字推盘…) picks one part (而八数字推盘…)
-        if len(set(quals)) >= 2 and all(quals) and not any(
+        # the question's own qualifier (八 in 八数字推盘…) picks one part (而八数字推盘…);
+        # parts are named by nouns (城镇, 农村, 规模以上), not verbs: 发展茶园13.5万亩，投产
+        # 茶园11万亩 states the total and a share of it
+        if len(set(quals)) >= 2 and all(_nominal(q) for q in quals) and not any(
                 q in folded_question or (own and q.endswith(own)) for q in quals):
             return Mismatch(asked, "、".join(dict.fromkeys(quals)))
     return None
