@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,29 @@ def test_a_reader_sees_a_write_from_another_process_without_reopening(tmp_path):
     assert hits[0].passage.doc_id == "004_02c3d19073bbefd4"
     manifest = json.loads((index / "manifest.json").read_text("utf-8"))
     assert manifest["documents"] == 2
+
+
+def _open_new_store(path: str) -> str:
+    from qa.store.local import _connect
+
+    try:
+        db = _connect(Path(path))
+        db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        db.close()
+        return "ok"
+    except Exception as e:  # reported, not raised: the parent counts the failures
+        return repr(e)
+
+
+def test_processes_opening_a_new_index_together_all_succeed(tmp_path):
+    """Two `qa ingest` started together both switch the new SQLite file to WAL; SQLite
+    answers 'database is locked' without waiting there (it failed 6 of 800 openings before
+    the switch was retried)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(4) as pool:
+        for i in range(40):
+            path = str(tmp_path / f"db{i}" / "store.sqlite")
+            Path(path).parent.mkdir()
+            assert pool.map(_open_new_store, [path] * 4) == ["ok"] * 4

@@ -23,6 +23,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -94,12 +95,32 @@ CREATE TABLE IF NOT EXISTS doc_dups (doc_id TEXT NOT NULL, other TEXT NOT NULL,
 """
 
 
+CONNECT_TIMEOUT = 60.0  # seconds a connection waits for another process's lock
+
+
+def _wal(db: sqlite3.Connection, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Switch a database to WAL (once: the mode is kept in the file). SQLite answers
+    'database is locked' at once, without waiting, when two processes open a new database
+    together and both try to switch it (two `qa ingest` started at the same moment), so the
+    switch is retried until it succeeds or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-    db = sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False,
+    db = sqlite3.connect(uri, uri=True, timeout=CONNECT_TIMEOUT, check_same_thread=False,
                          isolation_level=None)
     if not readonly:
-        db.execute("PRAGMA journal_mode=WAL")
+        _wal(db)
         db.execute("PRAGMA synchronous=FULL")  # a committed write survives a power cut
     db.execute("PRAGMA cache_size=-65536")
     return db
