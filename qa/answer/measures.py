@@ -18,6 +18,7 @@ from functools import lru_cache
 from qa.answer.abbrev import full_forms
 from qa.answer.places import places_in
 from qa.answer.quantity import AMOUNT, GENERIC, RATE_VALUE
+from qa.answer.question import _posseg
 from qa.answer.times import YEAR
 
 # a rate, an amount with its unit, or any other number with a unit-like character after it
@@ -39,6 +40,11 @@ class Figure:
     measure: str  # the words before the figure in its clause (城镇居民人均可支配收入)
     value: str  # 77815元
     after: str = ""  # the words after it in its clause (56个 -> 集中安置点)
+
+    @property
+    def words(self) -> str:
+        """Every word that names the figure, before and after it."""
+        return f"{self.measure} {self.after}"
 
 
 def figures(folded: str) -> list[Figure]:
@@ -63,7 +69,7 @@ def measure_words(folded_doc: str) -> str:
     """The words a document names its figures with, joined: what `check_measure` may
     require of a figure (a word the document never names a figure with is the asker's own,
     or the topic the text leaves implied: 汉鱼 in 基氏软汉鱼体长是多少, 体长可达5公分)."""
-    return "\n".join(f.measure + " " + f.after for f in figures(folded_doc))
+    return "\n".join(f.words for f in figures(folded_doc))
 
 
 def _find(word: str, measure: str) -> int:
@@ -96,8 +102,6 @@ _NOMINAL = ("n", "ns", "nz", "nt", "b", "s", "f", "j")
 
 def _nominal(qualifier: str) -> bool:
     """A qualifier made of nouns and attributives only (城镇, 规模以上, 国有)."""
-    from qa.answer.question import _posseg
-
     return bool(qualifier) and all(f in _NOMINAL for _, f in _posseg(qualifier))
 
 
@@ -121,8 +125,6 @@ def noun_compound(folded_question: str) -> tuple[str, ...]:
     """The noun compound a question asks the figure of, when it asks one (粮食总产量,
     规上工业增加值 before 是多少 or at the end): its words, the head noun last; () when what
     it counts is said otherwise (万泷牧业的种鹅项目每个周期分红多少, 来了多少游客)."""
-    from qa.answer.question import _posseg
-
     m = _ASKED.search(folded_question)
     text = folded_question[:m.start()] if m else folded_question
     text = re.sub(r"[?？。!！\s]+$", "", text)
@@ -170,8 +172,7 @@ def check_measure(indicator: tuple[str, ...], folded_question: str, folded: str,
         # topic a text leaves implied, 基氏软汉鱼…体长可达5公分); else the figures measure
         # something else, naming part of it (粮食播种面积 for 粮食总产量) or not (农业产值)
         head, mods = compound[-1], [w for w in needed if w != compound[-1]]
-        measured = [f.measure + " " + f.after for f in figs]
-        if (head in needed and not any(_find(head, x) >= 0 for x in measured)) or any(
+        if (head in needed and not any(_find(head, f.words) >= 0 for f in figs)) or any(
                 _find(w, folded) < 0 and not _topic(w, before) for w in mods):
             return Mismatch("".join(compound), figs[0].measure + figs[0].after)
     whole = [f for f in figs if all(_find(w, f.measure) >= 0 for w in indicator)]
