@@ -11,6 +11,8 @@ are cached (bench/common.py) so a rerun costs only search + answer time. Sets:
                     counts as unanswerable only when none of its gold answers occurs in any
                     remaining paragraph, and only those are scored (rejection = found false)
   dev, heldout      ../shared/eval/dev_qa.jsonl and bench/data/heldout_seed.jsonl over corpus/
+  shift-*, shift2-* constraint-shifted unanswerable questions (bench/data/shifted/README.md);
+                    shift2-cmrc and shift2-drcd are the blind held-out batch 2
 
 Reported per set and per half (even / odd question positions; thresholds are chosen on the
 even half, so the odd column is the held-out figure): found rate on answerable questions,
@@ -56,6 +58,10 @@ SETS = {  # name: (corpus name, question file, kind)
     "shift-drcd": ("drcd_dev", SHIFTED / "drcd.jsonl", "reject"),
     "shift-dureader": ("dureader-mix", SHIFTED / "dureader.jsonl", "reject"),
     "shift-dev": ("seeds", SHIFTED / "dev.jsonl", "reject"),
+    # a second batch made after the rules of qa/answer were developed: a blind held-out set,
+    # reported only (never in REJECT, so --calibrate does not fit or choose a threshold on it)
+    "shift2-cmrc": ("cmrc2018_dev", SHIFTED / "batch2" / "cmrc.jsonl", "reject"),
+    "shift2-drcd": ("drcd_dev", SHIFTED / "batch2" / "drcd.jsonl", "reject"),
 }
 
 

@@ -20,6 +20,9 @@ shifts are written by hand in manual_shifts.jsonl; the script applies them and r
 Usage:
   python3 bench/shift_questions.py            # candidates + review files + outputs
   python3 bench/shift_questions.py --check    # also fail if a pool candidate has no decision
+  python3 bench/shift_questions.py --batch 2 [--check]
+      # batch 2, a blind held-out CMRC/DRCD set in bench/data/shifted/batch2/: another seed, and
+      # only original questions that no batch-1 candidate used
 
 Needs opencc-python-reimplemented and jieba (both in the project venv). The extractors and
 normalisation are in bench/shift_lib.py, the word lists in bench/data/shifted/gazetteer.json.
@@ -53,12 +56,20 @@ from shift_lib import (
 )
 
 SEED = 20240611
+SEED_BATCH2 = 20250917
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "data" / "shifted"
+OUT_BATCH2 = OUT / "batch2"
 SHARED = Path("/work/shared")
 EXT = SHARED / "eval" / "external"
 
 POOL_SIZE = {"cmrc": 240, "drcd": 240}
+# batch 2 (a blind held-out set). Once the batch-1 questions are out, CMRC has 216 candidates at
+# one question per gold paragraph (its articles are single paragraphs), so a second pass allows a
+# second question from a paragraph already in the pool; both CMRC passes are taken whole. DRCD
+# keeps one question per paragraph and takes the first 320.
+POOL_SIZE_BATCH2 = {"cmrc": 1000, "drcd": 320}
+PARA_CAP_BATCH2 = {"cmrc": 2, "drcd": 1}
 ARTICLE_CAP = 3
 
 
@@ -270,14 +281,24 @@ KIND_CYCLE = ["year", "place", "entity:title", "number", "year", "entity:person"
 
 
 def build_pool(set_name: str, col: Collection, qa: list[dict], gaz: Gazetteer,
-               size: int) -> tuple[list, dict]:
-    rng = random.Random(f"{SEED}:{set_name}")
+               size: int, seed: int = SEED, exclude_q: frozenset[str] = frozenset(),
+               used_before: tuple[set[str], set[str]] | None = None,
+               para_cap: int = 1) -> tuple[list, dict]:
+    """The first `size` candidates, kinds drawn round-robin. Batch 2 passes its own seed, the
+    original qids to leave out (every batch-1 candidate) and the gold paragraphs and articles
+    batch 1 used, which then come last in each kind's queue. With para_cap 2, once every queue
+    is exhausted at one question per gold paragraph, a second round-robin pass appends questions
+    whose gold paragraph is already in the pool once (the first pass is unchanged)."""
+    rng = random.Random(f"{seed}:{set_name}")
     order = list(qa)
     rng.shuffle(order)
     queues = collections.defaultdict(list)
     stats = collections.Counter()
     for q in order:
         if len(q["gold_ids"]) != 1 or q["gold_ids"][0] not in col.by_id:
+            continue
+        if q["qid"] in exclude_q:
+            stats["excluded_batch1_question"] += 1
             continue
         gold = col.by_id[q["gold_ids"][0]]
         if not any(norm(a) in gold["ntext"] for a in q["answers"]):
@@ -289,7 +310,7 @@ def build_pool(set_name: str, col: Collection, qa: list[dict], gaz: Gazetteer,
             key = cons["kind"] if cons["kind"] != "entity" else "entity:" + cons["sub"]
             if key in seen_kinds:
                 continue
-            qrng = random.Random(f"{SEED}:{set_name}:{q['qid']}:{key}")
+            qrng = random.Random(f"{seed}:{set_name}:{q['qid']}:{key}")
             for new, origin in options_for(cons, q, col, gaz, qrng):
                 probe = new
                 if cons["kind"] == "number":
@@ -304,23 +325,35 @@ def build_pool(set_name: str, col: Collection, qa: list[dict], gaz: Gazetteer,
                 seen_kinds.add(key)
                 break
     stats.update({f"questions_with_{k}": len(v) for k, v in queues.items()})
-    pool, used_q, used_para, per_art = [], set(), set(), collections.Counter()
-    ptr = collections.Counter()
-    while len(pool) < size and any(ptr[k] < len(queues[k]) for k in KIND_CYCLE):
-        for k in KIND_CYCLE:
-            if len(pool) >= size:
-                break
-            while ptr[k] < len(queues[k]):
-                c = queues[k][ptr[k]]
-                ptr[k] += 1
-                if (c["original_qid"] in used_q or c["gold_ids"][0] in used_para
-                        or per_art[c["article"]] >= ARTICLE_CAP):
-                    continue
-                used_q.add(c["original_qid"])
-                used_para.add(c["gold_ids"][0])
-                per_art[c["article"]] += 1
-                pool.append(c)
-                break
+    if used_before is not None:
+        # new gold paragraphs first, then new articles (stable: the shuffled order is kept)
+        paras_before, arts_before = used_before
+        for k, queue in queues.items():
+            queue.sort(key=lambda c: (c["gold_ids"][0] in paras_before,
+                                      c["article"] in arts_before))
+            stats[f"queue_reusing_batch1_paragraph_{k}"] = sum(c["gold_ids"][0] in paras_before
+                                                        for c in queue)
+    pool, used_q, per_para, per_art = [], set(), collections.Counter(), collections.Counter()
+    for cap in range(1, para_cap + 1):
+        before = len(pool)
+        ptr = collections.Counter()
+        while len(pool) < size and any(ptr[k] < len(queues[k]) for k in KIND_CYCLE):
+            for k in KIND_CYCLE:
+                if len(pool) >= size:
+                    break
+                while ptr[k] < len(queues[k]):
+                    c = queues[k][ptr[k]]
+                    ptr[k] += 1
+                    if (c["original_qid"] in used_q or per_para[c["gold_ids"][0]] >= cap
+                            or per_art[c["article"]] >= ARTICLE_CAP):
+                        continue
+                    used_q.add(c["original_qid"])
+                    per_para[c["gold_ids"][0]] += 1
+                    per_art[c["article"]] += 1
+                    pool.append(c)
+                    break
+        if cap > 1:
+            stats[f"pass{cap}_candidates"] = len(pool) - before
     return pool, stats
 
 
@@ -374,9 +407,9 @@ def manual_candidates(set_name: str, table: list[dict], qa_by_id: dict, col: Col
 
 # ---------------------------------------------------------------- ordering into halves
 
-def split_halves(items: list[dict], set_name: str) -> list[dict]:
+def split_halves(items: list[dict], set_name: str, seed: int = SEED) -> list[dict]:
     """Whole articles go to one half; halves balanced by shift kind; lines alternate A, B, A, B."""
-    rng = random.Random(f"{SEED}:{set_name}:halves")
+    rng = random.Random(f"{seed}:{set_name}:halves")
     by_art = collections.defaultdict(list)
     for it in items:
         by_art[it["article"]].append(it)
@@ -429,11 +462,107 @@ def output_record(c: dict, with_gold: bool) -> dict:
     return rec
 
 
+def batch1_usage(name: str) -> tuple[frozenset[str], set[str], set[str]]:
+    """Original qids, gold paragraphs and articles of set `name` that batch 1 already used:
+    every candidate of its pool (read or not) and every line of its output."""
+    qids, paras, arts = set(), set(), set()
+    for c in load_jsonl(OUT / "candidates.jsonl"):
+        if c["set"] == name:
+            qids.add(c["original_qid"])
+            paras.add(c["gold_ids"][0])
+            arts.add(c["article"])
+    for row in load_jsonl(OUT / f"{name}.jsonl"):
+        qids.add(row["original_qid"])
+        paras.update(row["gold_ids"])
+    return frozenset(qids), paras, arts
+
+
+def write_outputs(out: Path, pools: dict, stats: dict, cols: dict, seed: int,
+                  check: bool) -> int:
+    """candidates.jsonl, review_<set>.txt, and from decisions.jsonl the kept <set>.jsonl lines
+    (in two balanced halves) and summary.json."""
+    with (out / "candidates.jsonl").open("w", encoding="utf-8") as f:
+        for name in pools:
+            for c in pools[name]:
+                f.write(json.dumps(c, ensure_ascii=False) + "\n")
+    for name in pools:
+        col, extra = cols[name]
+        with (out / f"review_{name}.txt").open("w", encoding="utf-8") as f:
+            for c in pools[name]:
+                f.write(review_block(c, col, extra) + "\n\n")
+
+    dec_path = out / "decisions.jsonl"
+    decisions = {}
+    if dec_path.exists():
+        for d in load_jsonl(dec_path):
+            decisions[d["cand_id"]] = d
+    missing = 0
+    summary = {}
+    for name in pools:
+        kept = []
+        for c in pools[name]:
+            d = decisions.get(c["cand_id"])
+            if d is None:
+                missing += 1
+                continue
+            if d["keep"]:
+                kept.append(c)
+        ordered = split_halves(kept, name, seed)
+        with (out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
+            for c in ordered:
+                f.write(json.dumps(output_record(c, name != "dev"), ensure_ascii=False) + "\n")
+        kinds = collections.Counter(c["shift"]["kind"] for c in kept)
+        halves = [collections.Counter(c["shift"]["kind"] for c in ordered[h::2]) for h in (0, 1)]
+        summary[name] = {"pool": len(pools[name]), "kept": len(kept), "kinds": dict(kinds),
+                         "to_in_gold_doc": sum(c["shift"]["to_in_gold_doc"] for c in kept),
+                         "to_in_collection": sum(c["shift"]["to_in_collection"] for c in kept),
+                         "even_half": dict(halves[0]), "odd_half": dict(halves[1]),
+                         "mechanical": dict(stats[name])}
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n",
+                                      encoding="utf-8")
+    brief = ("pool", "kept", "kinds", "to_in_gold_doc", "to_in_collection")
+    print(json.dumps({k: {kk: v[kk] for kk in brief} for k, v in summary.items()},
+                     ensure_ascii=False))
+    if missing:
+        print(f"{missing} pool candidates have no decision yet", file=sys.stderr)
+        if check:
+            return 1
+    unknown = set(decisions) - {c["cand_id"] for p in pools.values() for c in p}
+    if unknown:
+        print(f"{len(unknown)} decisions name no pool candidate: {sorted(unknown)[:5]}",
+              file=sys.stderr)
+        if check:
+            return 1
+    return 0
+
+
+def main_batch2(check: bool) -> int:
+    """Batch 2 (CMRC and DRCD only): the same rules with another seed, over original questions
+    that batch 1 never used (not even as an unread or dropped candidate), preferring gold
+    paragraphs and articles batch 1 did not use. Written to bench/data/shifted/batch2/."""
+    OUT_BATCH2.mkdir(parents=True, exist_ok=True)
+    pools, stats, cols = {}, {}, {}
+    for name, prefix in (("cmrc", "cmrc2018_dev"), ("drcd", "drcd_dev")):
+        col, qa = load_external(prefix, name)
+        qids, paras, arts = batch1_usage(name)
+        pools[name], stats[name] = build_pool(
+            name, col, qa, Gazetteer(col), POOL_SIZE_BATCH2[name], seed=SEED_BATCH2,
+            exclude_q=qids, used_before=(paras, arts), para_cap=PARA_CAP_BATCH2[name])
+        assert not {c["original_qid"] for c in pools[name]} & qids
+        cols[name] = (col, [])
+    return write_outputs(OUT_BATCH2, pools, stats, cols, SEED_BATCH2, check)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true",
                     help="fail when a pool candidate has no decision")
+    ap.add_argument("--batch", type=int, choices=(1, 2), default=1,
+                    help="1: the original sets (bench/data/shifted/); 2: the blind held-out "
+                         "CMRC/DRCD batch (bench/data/shifted/batch2/)")
     args = ap.parse_args()
+    if args.batch == 2:
+        return main_batch2(args.check)
     OUT.mkdir(parents=True, exist_ok=True)
 
     cmrc, cmrc_qa = load_external("cmrc2018_dev", "cmrc")
@@ -453,60 +582,7 @@ def main() -> int:
         "dev", manual["dev"], {q["qid"]: q for q in dev_qa}, seeds, [])
     cols = {"cmrc": (cmrc, []), "drcd": (drcd, []), "dureader": (dure, [cmrc, drcd]),
             "dev": (seeds, [])}
-
-    with (OUT / "candidates.jsonl").open("w", encoding="utf-8") as f:
-        for name in ("cmrc", "drcd", "dureader", "dev"):
-            for c in pools[name]:
-                f.write(json.dumps(c, ensure_ascii=False) + "\n")
-    for name in pools:
-        col, extra = cols[name]
-        with (OUT / f"review_{name}.txt").open("w", encoding="utf-8") as f:
-            for c in pools[name]:
-                f.write(review_block(c, col, extra) + "\n\n")
-
-    dec_path = OUT / "decisions.jsonl"
-    decisions = {}
-    if dec_path.exists():
-        for d in load_jsonl(dec_path):
-            decisions[d["cand_id"]] = d
-    missing = 0
-    summary = {}
-    for name in ("cmrc", "drcd", "dureader", "dev"):
-        kept = []
-        for c in pools[name]:
-            d = decisions.get(c["cand_id"])
-            if d is None:
-                missing += 1
-                continue
-            if d["keep"]:
-                kept.append(c)
-        ordered = split_halves(kept, name)
-        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as f:
-            for c in ordered:
-                f.write(json.dumps(output_record(c, name != "dev"), ensure_ascii=False) + "\n")
-        kinds = collections.Counter(c["shift"]["kind"] for c in kept)
-        halves = [collections.Counter(c["shift"]["kind"] for c in ordered[h::2]) for h in (0, 1)]
-        summary[name] = {"pool": len(pools[name]), "kept": len(kept), "kinds": dict(kinds),
-                         "to_in_gold_doc": sum(c["shift"]["to_in_gold_doc"] for c in kept),
-                         "to_in_collection": sum(c["shift"]["to_in_collection"] for c in kept),
-                         "even_half": dict(halves[0]), "odd_half": dict(halves[1]),
-                         "mechanical": dict(stats[name])}
-    (OUT / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n",
-                                      encoding="utf-8")
-    brief = ("pool", "kept", "kinds", "to_in_gold_doc", "to_in_collection")
-    print(json.dumps({k: {kk: v[kk] for kk in brief} for k, v in summary.items()},
-                     ensure_ascii=False))
-    if missing:
-        print(f"{missing} pool candidates have no decision yet", file=sys.stderr)
-        if args.check:
-            return 1
-    unknown = set(decisions) - {c["cand_id"] for p in pools.values() for c in p}
-    if unknown:
-        print(f"{len(unknown)} decisions name no pool candidate: {sorted(unknown)[:5]}",
-              file=sys.stderr)
-        if args.check:
-            return 1
-    return 0
+    return write_outputs(OUT, pools, stats, cols, SEED, args.check)
 
 
 if __name__ == "__main__":

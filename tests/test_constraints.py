@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from qa.answer import constraints as c
-from qa.answer.frames import DocFrames, document_frames
+from qa.answer.frames import DocFrames, Frame, document_frames
 from qa.answer.quantity import quantities
 from qa.answer.question import analyze, fold
-from qa.answer.times import times
+from qa.answer.times import Times, times
 
 
 def _years(text: str, doc_year: int | None = None) -> set[int]:
@@ -208,8 +208,85 @@ def test_one_part_from_another_year_is_marked_with_what_the_collection_has(stats
     ("9号线巴沟站有几个出入口", "10号线巴沟站共设3个出入口。", "10号线"),
     ("莫桂兰是谁的第二任妻子", "莫桂兰是黄飞鸿的第四任妻子。", "第4任"),
     ("第十届全运会排球比赛分为哪些小项", "第10届全运会排球比赛分为男女两项。", None),
+    ("第三次靳云鹏内阁在什么时间结束", "第二次靳云鹏内阁结束于1921年5月14日。", "第2次"),
+    ("13世纪圣谢尔盖在这里建立了什么建筑", "15世纪圣谢尔盖在这里建立了修道院。", "15世纪"),
+    ("城巴12线连接了哪两个地方", "城巴12M线来往金钟和半山区。", "12m线"),
+    ("美国岛屿中面积排名第18位的岛屿是哪个", "茂宜岛面积在美国岛屿中排名第17位。", "第17位"),
+    ("第二次中山十景评选在何时举办", "1985年和1998年连续进行了两次中山十景评选。", None),
+    ("莫桂兰是谁的第二任妻子", "莫桂兰是黄飞鸿的第四任妻子，他前三任妻子都早逝。", "第4任"),
+    ("9号线和10号线车站怎样交叉", "10号线车站和8号线车站呈T字形交叉。", "10号线"),
+    ("欧洲人第一次来到苏利南是在何时", "1650年第一批欧洲人来到此地，第二次是1667年。", None),
+    ("魏明帝在哪一世纪接见了罗马使者", "公元三世纪，魏明帝接见了来自罗马帝国的使者。", None),
 ])
 def test_a_numbered_one_of_a_series_is_not_another(question, sentence, unmet):
     wanted = c.of_question(analyze(question))
     got = c.check_ordinals(wanted, fold(sentence), fold(sentence))
     assert (got.found if got else None) == unmet
+
+
+@pytest.mark.parametrize(("question", "passage", "unmet"), [
+    ("1919年9月12日协约国与奥地利在哪里签署了条约",
+     "1919年9月10日，协约国与奥地利在圣日耳曼昂莱签署了条约。", "9月10日"),
+    ("2015年8月26日公布的调查测出了哪种致癌物", "2015年8月26日至28日公布调查，测出丙烯酰胺。",
+     None),
+    ("九月十日签署了什么条约", "1919年9月10日签署了条约。", None),
+    ("协约国在哪里签署了条约", "1919年9月10日签署了条约。", None),
+])
+def test_a_day_asked_is_the_day_the_passage_tells_of(question, passage, unmet):
+    wanted = c.of_question(analyze(question))
+    got = c.check_days(wanted, fold(passage), fold(passage))
+    assert (got.found if got else None) == unmet
+
+
+@pytest.mark.parametrize(("question", "passage", "unmet"), [
+    # the sentence says no year; its passage tells of other years only
+    ("梁修身1973年出演了什么电视剧", "他也有参与电视剧演出。最经典的乃1980年的《千王之王》。",
+     "1980年"),
+    ("梁修身1974年出演了什么电视剧", "1974年他加入电视台。他也有参与电视剧演出。", None),
+    ("梁修身1973年出演了什么电视剧", "他也有参与电视剧演出，角色深入人心。", None),
+])
+def test_a_year_asked_and_absent_from_a_passage_of_other_years_is_unmet(question, passage, unmet):
+    wanted = c.of_question(analyze(question))
+    got = c.check_time(wanted, Times(), Frame(), False, True, fold(passage))
+    assert (got.found if got else None) == unmet
+
+
+@pytest.mark.parametrize(("question", "sentence", "unmet"), [
+    ("青木广彰在英国开的铁板烧连锁店叫什么", "青木广彰在美国开的铁板烧连锁店叫红花。", "美国"),
+    ("约翰从意大利王室那里获得了什么", "约翰从英国王室那里获得了瓦勒普斯岛。", "英国"),
+    ("约翰从英国王室那里获得了什么", "约翰从英国王室那里获得了瓦勒普斯岛。", None),
+    # the other place is what the question asks for
+    ("北美自由贸易协议是美国和墨西哥以及哪一国的协议",
+     "克林顿与加拿大和墨西哥签订了北美自由贸易协议。", None),
+])
+def test_a_sentence_saying_the_asked_thing_of_another_place_does_not_answer(question, sentence,
+                                                                               unmet):
+    wanted = c.of_question(analyze(question))
+    got = c.check_place(wanted, fold(sentence), "", Frame(), fold(sentence), fold(sentence))
+    assert (got.found if got else None) == unmet
+
+
+@pytest.mark.parametrize(("question", "sentence", "unmet"), [
+    ("2013年2月哥伦比亚银行宣布以多少美元并购渣打银行（巴拿马）",
+     "2013年2月哥伦比亚银行宣布以21亿美元并购汇丰银行（巴拿马）。", "汇丰银行"),
+    ("1926年，吴鼎昌、张季鸾、王芸生合组新记公司接办了哪份报纸",
+     "1926年，吴鼎昌、张季鸾、胡政之合组新记公司，接办《大公报》。", "胡政之"),
+    ("1926年，吴鼎昌、张季鸾、胡政之合组新记公司接办了哪份报纸",
+     "1926年，吴鼎昌、张季鸾、胡政之合组新记公司，接办《大公报》。", None),
+])
+def test_a_sentence_saying_the_asked_thing_of_another_name_does_not_answer(question, sentence,
+                                                                              unmet):
+    wanted = c.of_question(analyze(question))
+    got = c.check_names(wanted, fold(sentence), "", fold(sentence))
+    assert (got.found if got else None) == unmet
+
+
+def test_a_member_of_a_series_the_document_numbers_but_never_names_is_unmet():
+    wanted = c.of_question(analyze("第三次靳云鹏内阁在什么时间结束"))
+    sentence = fold("此次靳云鹏内阁的倒台是因为和旧交通系的矛盾。")
+    doc = fold("第一次靳云鹏内阁成立于1919年。第二次靳云鹏内阁成立于1920年。") + sentence
+    assert c.check_ordinals(wanted, sentence, sentence, doc).found == "第1次"
+    assert c.check_ordinals(wanted, sentence, sentence, doc + fold("第三次靳云鹏内阁…")) is None
+    # another series numbered in the document says nothing about this one
+    other = fold("第二次直奉战争爆发。") + sentence
+    assert c.check_ordinals(wanted, sentence, sentence, other) is None

@@ -324,3 +324,14 @@ def test_items_that_open_alike_are_named_without_their_explanations(lists):
         assert item in ans.answer
     assert "1324笔" not in ans.answer and "基础设施" not in ans.answer
     check_contract(lists, ans)
+
+
+def test_a_count_asked_is_not_answered_by_a_sentence_with_no_figure(tmp_path):
+    docs = [{"id": "qingshan", "title": "青山县护林员队伍建设",
+             "text": "青山县全面推行林长制，县乡村三级林长负责巡护林地。\n"
+                     "青山县护林员队伍不断壮大，护林员每天巡山护林，守护绿水青山。\n"
+                     "青山县2020年森林覆盖率达到68%。"}]
+    ans = answerer_over(docs, tmp_path).ask("青山县有多少名护林员")
+    assert not ans.found and ans.partial
+    assert ans.answer.startswith("资料中没有找到") and "所问的数字" in ans.answer
+    assert ans.citations and ans.citations[0].doc_id == "qingshan"

@@ -97,12 +97,15 @@ def quantities(folded: str) -> set[str]:
 
 
 # ---------------------------------------------------------------- numbered things
-# 第四届, 第二任, 第七期, 10号线, 86线: a number that names which one of a series is meant
+# 第四届, 第二任, 第三次, 第18位, 10号线, 86线, 12M线, 13世纪, 首届: a number that names which
+# one of a series is meant
 _HAN_NUM = "零〇一二两三四五六七八九十百千"
 ORDINAL = re.compile(rf"第\s*(\d+|[{_HAN_NUM}]+)\s*"
-                      r"(届|任|期|批|代|版|季|集|轮|名|章|节|条|部|号|阶段)"
-                      r"|(?<![\d.])(\d+)\s*(号线|线|路|号)"
-                      r"(?![\u4e00-\u9fff]?[年月日])")
+                      r"(届|任|期|批|代|版|季|集|轮|名|章|节|条|部|号|阶段|次|位|座|级|军|师|团|场|回)"
+                      r"|(?<![\d.月a-z])(\d+[a-z]?)\s*(号线|线|路|号)"
+                      r"(?![\u4e00-\u9fff]?[年月日])"
+                      rf"|(?<![\d{_HAN_NUM}哪几每上下本这该])(\d{{1,2}}|[{_HAN_NUM}]{{1,3}})\s*(世纪)"
+                      r"|(首)(届|任|次|位|批|期)")
 
 
 # series a document names the way the question does when it speaks of them at all (名 and 位,
@@ -110,26 +113,56 @@ ORDINAL = re.compile(rf"第\s*(\d+|[{_HAN_NUM}]+)\s*"
 SERIES_NAMED_ONCE = frozenset({"届", "任", "期", "批", "版", "季", "集", "阶段", "号线"})
 
 
-def ordinal_name(value: int, unit: str) -> str:
+def ordinal_name(value: str, unit: str) -> str:
     return f"{value}{unit}" if unit in ("号线", "线", "路", "号", "世纪") else f"第{value}{unit}"
 
 
-def _number_value(text: str) -> int | None:
+def _number_value(text: str) -> str | None:
+    """The member's number as text: 12 for 十二 or 012, 12m for 12M (a line of a series)."""
     from qa.text.numbers import han_value as _han_value
 
-    return int(text) if text.isdigit() else _han_value(text)
+    if text == "首":
+        return "1"
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    if digits.isdigit():
+        return str(int(digits)) + text[len(digits):]
+    value = _han_value(text)
+    return None if value is None else str(value)
 
 
-def ordinals(folded: str) -> set[tuple[int, str]]:
-    """(number, what it counts) of the numbered things a text names: 第四届 -> (4, 届)."""
+# 两次, 三届: how many members a text counts, which names every one of them up to that number
+# (前三任 is a group of them, not a count that names each)
+_COUNTED = re.compile(rf"(?<![第前后头近\d{_HAN_NUM}])(\d+|[{_HAN_NUM}]+)\s*"
+                      r"(届|任|期|批|次|轮|场|回)")
+
+
+def counted(folded: str) -> set[tuple[str, str]]:
+    """(number, unit) of every member a text counts: 连续进行了两次 -> ('1', '次'), ('2', '次')."""
+    out = set()
+    for m in _COUNTED.finditer(folded):
+        value = _number_value(m.group(1))
+        if value is not None and value.isdigit() and int(value) <= 50:
+            out |= {(str(i), m.group(2)) for i in range(1, int(value) + 1)}
+    return out
+
+
+def ordinals(folded: str) -> set[tuple[str, str]]:
+    """(number, what it counts) of the numbered things a text names: 第四届 -> ('4', '届')."""
+    return {(value, unit) for value, unit, _ in series_members(folded)}
+
+
+def series_members(folded: str) -> set[tuple[str, str, str]]:
+    """(number, unit, the two characters after) of the numbered things a text names: the
+    characters after name the series (第二次靳云鹏内阁 -> ('2', '次', '靳云'))."""
     out = set()
     for m in ORDINAL.finditer(folded):
         if BASE_BEFORE.search(folded[max(0, m.start() - 3):m.start()]):
             continue  # 比九号风球低一级: the base of a comparison, not the one asked about
-        raw, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        value = _number_value(raw)
+        groups = m.groups()
+        at = next(i for i in range(0, len(groups), 2) if groups[i])
+        value = _number_value(groups[at])
         if value is not None:
-            out.add((value, unit))
+            out.add((value, groups[at + 1], folded[m.end():m.end() + 2]))
     return out
 
 

@@ -92,3 +92,30 @@ FULL_DATE = re.compile(rf"{YYYY}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*[日�
                         rf"|{YYYY}[-/.]\d{{1,2}}[-/.]\d{{1,2}}")
 DATE_IN_TEXT = re.compile(rf"({YYYY})\s*(?:年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
                            rf"|[-/.]\d{{1,2}}[-/.]\d{{1,2}})")
+
+
+# a day of the year: 9月12日, 九月十二日, 8月26号; a range 8月26日至28日 names every day in it
+_HAN_DAY = "〇一二三四五六七八九十"
+_NUM = rf"(\d{{1,2}}|[{_HAN_DAY}]{{1,3}})"
+_DAY = re.compile(rf"{_NUM}\s*月\s*{_NUM}\s*[日号]?(?:\s*[-—–~～至到]\s*{_NUM}\s*[日号])?")
+
+
+def days(folded: str) -> frozenset[tuple[int, int]]:
+    """The (month, day) pairs a text names; 6月2日 is (6, 2). A month alone is not a day."""
+    from qa.text.numbers import han_value
+
+    def value(s: str) -> int | None:
+        return int(s) if s.isdigit() else han_value(s)
+
+    out: set[tuple[int, int]] = set()
+    for m in _DAY.finditer(folded):
+        month, first = value(m.group(1)), value(m.group(2))
+        if not m.group(3) and not folded[m.end(2):m.end()].strip():
+            continue  # 9月12: a day needs its 日 or 号 (or a range after it)
+        last = value(m.group(3)) if m.group(3) else first
+        if month is None or first is None or last is None or not 1 <= month <= 12:
+            continue
+        for d in range(first, min(last, 31) + 1):
+            if 1 <= d <= 31:
+                out.add((month, d))
+    return frozenset(out)
