@@ -40,13 +40,27 @@ def fact_recall(row: dict, answer: str) -> float:
 
 
 def unverified_shown(answer) -> int:
-    """Shown generated sentences whose verifier record is not `verified` (or is missing)."""
+    """Shown generated sentences whose verifier record is not `verified` (or is missing), and
+    kept extractive lines that are not a verbatim quote of a citation."""
     if answer.mode != "generative" or not answer.found:
         return 0
+    from qa.generate.written import KEPT_LABEL
     from qa.text.marks import escape_brackets
 
     ok = {escape_brackets(c["text"]) for c in answer.checks if c["verified"]}
-    return sum(1 for s in answer.segments if s["text"] and s["text"] not in ok)
+    quotes = {escape_brackets(c.quote) for c in answer.citations}
+    return sum(1 for s in answer.segments if s["text"] and s["text"] not in
+               (quotes if s["label"] == KEPT_LABEL else ok))
+
+
+def written_only(answer) -> str:
+    """The model's own sentences of a generative answer (the kept extractive lines left out);
+    a fallback's whole (extractive) answer."""
+    from qa.generate.written import KEPT_LABEL
+
+    if answer.mode != "generative":
+        return answer.answer
+    return "".join(s["text"] for s in answer.segments if s["label"] != KEPT_LABEL)
 
 
 def run_model(key: str, sets: list[tuple[str, int]], answerers: dict, args) -> list[dict]:
@@ -87,6 +101,8 @@ def run_model(key: str, sets: list[tuple[str, int]], answerers: dict, args) -> l
                     "mode": final.mode, "found": final.found, "ext_found": ext.found,
                     "notes": notes(final.warnings), "unverified_shown": unverified_shown(final),
                     "fact_recall": fact_recall(row, final.answer) if facts else None,
+                    "fact_recall_written": (fact_recall(row, written_only(final))
+                                            if facts else None),
                     "fact_recall_extractive": fact_recall(row, ext.answer) if facts else None,
                     "reply": text, "answer": final.answer,
                 }
@@ -165,6 +181,8 @@ def _column(rs: list[dict]) -> dict[str, str]:
         "fact recall shown: extractive / with model": (
             f"{_mean([r['fact_recall_extractive'] for r in answerable])} / "
             f"{_mean([r['fact_recall'] for r in answerable])}"),
+        "... with model, its own sentences only (no kept 原文 lines)": _mean(
+            [r.get("fact_recall_written", r["fact_recall"]) for r in answerable]),
         "found on answerable: extractive / with model": (
             f"{_share(sum(r['ext_found'] for r in answerable), len(answerable))} / "
             f"{_share(sum(r['found'] for r in answerable), len(answerable))}"),

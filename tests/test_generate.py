@@ -38,6 +38,9 @@ CHANGED_NUMBER = "2016年，靖宇县的贫困发生率由19.7%下降到12.2%[1]
 WRONG_CITATION = "2016年全县建档立卡贫困对象实现1579户3182人脱贫[2]。"
 UNCITED = "靖宇县实现了脱贫攻坚首战告捷。"  # true: passage [1] says it
 INVENTED = "靖宇县被评为全国脱贫攻坚示范县。"  # no passage says it
+# TRUE leaves out the rate asked; the extractive answer's sentence that states it is kept
+KEPT = ("\n原文：2016年全县建档立卡贫困对象实现1579户3182人脱贫,贫困发生率由19.7%下降到15.2%,"
+        "实现脱贫攻坚首战告捷。[1]")
 
 
 # `index_path` and `answerer`: the default corpus with the fake embedder (tests/conftest.py)
@@ -88,11 +91,13 @@ def test_a_true_cited_sentence_survives_with_a_verbatim_quote(answerer, llm, ind
     ans = generative_answer(extractive, _config(url))
     d = ans.to_dict()
     assert d["mode"] == "generative" and d["found"] is True
-    assert d["answer"] == TRUE[:-4] + "。[1]"  # the mark after the sentence, as extractive
-    [c] = d["citations"]
-    assert c["n"] == 1 and "1579户3182人脱贫" in c["quote"]
+    assert d["answer"] == TRUE[:-4] + "。[1]" + KEPT  # the mark after the sentence
+    c, kept = d["citations"]
+    assert c["n"] == kept["n"] == 1 and "1579户3182人脱贫" in c["quote"]
+    assert "19.7%下降到15.2%" in kept["quote"]
     _check_citations(d, index_path)
-    assert d["segments"] == [{"label": "", "text": TRUE[:-4] + "。", "n": 1, "line": 0}]
+    assert d["segments"] == [{"label": "", "text": TRUE[:-4] + "。", "n": 1, "line": 0},
+                             {"label": "原文", "text": KEPT[4:-3], "n": 1, "line": 1}]
     assert not notes(ans.warnings)
     # the model saw the passage the extractive answer quotes as [1]
     [request] = handler.seen
@@ -108,7 +113,7 @@ def test_failing_and_invented_sentences_are_dropped(answerer, llm, index_path):
     assert d["mode"] == "generative"
     assert "12.2%" not in d["answer"] and "示范县" not in d["answer"]
     assert "编造" not in d["answer"]  # too short to be looked for in other passages
-    assert d["answer"] == TRUE[:-4] + "。[1]"
+    assert d["answer"] == TRUE[:-4] + "。[1]" + KEPT
     _check_citations(d, index_path)
     assert any("3 句未能在原文中核实" in n for n in notes(ans.warnings))
 
@@ -141,8 +146,8 @@ def test_a_citation_its_passage_does_not_support_is_recorded_unverified(answerer
     d = generative_answer(extractive, _config(url)).to_dict()
     assert d["mode"] == "generative"
     # numbered by order of appearance, not [3], [1]; the unsupported [3] is not shown
-    assert [s["n"] for s in d["segments"]] == [1, 2, 2]
-    assert d["answer"].endswith("脱贫。[2]")
+    assert [s["n"] for s in d["segments"]] == [1, 2, 2, 2]
+    assert d["answer"].endswith("脱贫。[2]" + KEPT.replace("[1]", "[2]"))
     assert {c["passage_id"] for c in d["citations"] if c["n"] == 1} == {
         passages[third - 1]["passage_id"]}
     _check_citations(d, index_path)
@@ -296,7 +301,7 @@ def test_a_reply_that_runs_on_is_cut_at_its_last_complete_sentence(answerer, llm
     url, handler = llm
     _reply(handler, TRUE, *["而且还有很多很多内容"] * 200)
     ans = generative_answer(answerer.ask(Q), _config(url))
-    assert ans.mode == "generative" and ans.answer == TRUE[:-4] + "。[1]"
+    assert ans.mode == "generative" and ans.answer == TRUE[:-4] + "。[1]" + KEPT
     assert not notes(ans.warnings)  # the unfinished sentence is not counted as dropped
 
 
@@ -350,3 +355,20 @@ def test_cli_generative_needs_a_url(index_path, capsys):
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and "QA_LLM_URL" in err
+
+
+def test_a_written_answer_keeps_the_extractive_sentences_it_leaves_out(answerer, llm):
+    """The model states one fact of the extractive answer: the rest stays, quoted."""
+    url, handler = llm
+    extractive = answerer.ask(Q)
+    full = extractive.citations[0].quote
+    # the model restates the whole quote: nothing is kept
+    _reply(handler, full + "[1]")
+    d = generative_answer(extractive, _config(url)).to_dict()
+    assert d["mode"] == "generative" and "原文" not in d["answer"]
+    # the model drops the rate the question asks for: the source sentence is shown under it
+    _reply(handler, TRUE)
+    d = generative_answer(extractive, _config(url)).to_dict()
+    assert d["answer"].startswith(TRUE[:-4]) and "15.2%" in d["answer"]
+    assert [s["label"] for s in d["segments"]] == ["", "原文"]
+    assert all(c["verified"] for c in d["citations"])

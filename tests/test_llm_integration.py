@@ -51,8 +51,9 @@ def index_path(tmp_path_factory):
 
 def test_dev_questions_through_the_local_instruct_model(local_llm, index_path, capsys):
     from qa.answer.answerer import Answerer
-    from qa.generate.written import generative_answer, notes
+    from qa.generate.written import KEPT_LABEL, generative_answer, notes
     from qa.store.index import open_index
+    from qa.text.marks import escape_brackets
 
     if not DEV.exists():
         pytest.fail(f"{DEV} not found (../shared must be beside the repo)")
@@ -66,11 +67,14 @@ def test_dev_questions_through_the_local_instruct_model(local_llm, index_path, c
         d = generative_answer(extractive, local_llm).to_dict()
         if d["mode"] == "generative" and d["found"]:
             shown = {c["text"] for c in d["checks"] if c["verified"]}
-            assert shown and all(s["text"] in shown for s in d["segments"] if s["text"])
+            written = [s["text"] for s in d["segments"] if s["text"] and s["label"] != KEPT_LABEL]
+            assert shown and all(t in shown for t in written)
+            quotes = {escape_brackets(c["quote"]) for c in d["citations"]}
+            assert all(s["text"] in quotes for s in d["segments"] if s["label"] == KEPT_LABEL)
             for c in d["citations"]:
                 text = stored[c["passage_id"]]
                 assert text[c["start"]:c["end"]] == c["quote"] and c["quote"]
-            answer = norm(d["answer"])
+            answer = norm("".join(written))  # the model's own sentences, not the kept quotes
             if any(any(norm(x) in answer for x in group) for group in row["facts"]):
                 carried.append(row["qid"])
         else:

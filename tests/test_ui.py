@@ -314,7 +314,9 @@ def test_ask_endpoint_generative(llm_server):
     client = Client(url, verbose=False)
     got = client.predict(GEN_Q, 8, "hybrid", False, "generative", api_name="/ask")
     assert got["mode"] == "generative" and got["found"] is True
-    assert got["answer"] == GEN_TRUE[:-4] + "。[1]"  # the invented sentence is dropped
+    # the invented sentence is dropped; the source sentence with the asked rate is kept
+    assert got["answer"].startswith(GEN_TRUE[:-4] + "。[1]\n原文：")
+    assert "15.2%" in got["answer"] and "示范县" not in got["answer"]
     assert all(c["verified"] for c in got["citations"])
     _check_quotes(got)
     assert any("1 句未能在原文中核实" in w for w in got["warnings"])
@@ -346,7 +348,8 @@ def test_generative_answer_streams_and_renders(llm_server):
     shown = render_generating(done.text, done.checked)
     assert shown.count('class="cite qa-pending"') == 1 and "未能在原文中核实" in shown
     final = render_answer(events[-1].answer.to_dict(), 0)
-    assert "由语言模型生成" in final and final.count('<a class="cite qa-ref') == 1
+    assert "由语言模型生成" in final and final.count('<a class="cite qa-ref') == 2
+    assert "<b>原文</b>：" in final  # the kept source sentence, on its own line
     assert "已略去" in final
     # the dropped sentence is not in the answer text, only struck through in the fold
     text, fold = final.split('<details class="qa-unverified-list">')

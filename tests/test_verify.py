@@ -121,3 +121,12 @@ def test_a_place_named_only_in_the_documents_title_is_accepted_with_the_title():
     assert not verify_cited(other, [passage], titles=[title]).ok
     number = split_generated("靖宇县下派了58名第一书记[1]。")[0]
     assert not verify_cited(number, [passage], titles=[title]).ok
+
+
+def test_a_plan_name_is_not_a_number_and_brackets_do_not_split_a_word():
+    passage = "“十三五”期间,绵阳累计新(改)建县道、乡道、村道等农村公路1.1万公里;"
+    ok = verify_sentence("绵阳十三五期间新改建农村公路1.1万公里[1]。", [passage])
+    assert ok.ok, ok
+    # the figure itself is still checked
+    wrong = verify_sentence("绵阳十三五期间新改建农村公路1.5万公里[1]。", [passage])
+    assert not wrong.ok and any("15000" in m for m in wrong.missing)

@@ -53,7 +53,10 @@ _END = rf"(?:[{STOPS}{CLAUSE_STOPS}]+[{CLOSERS}]*|\n+)"
 _PIECE = re.compile(rf".*?(?:{_END}(?:\s*(?:{CITATION.pattern}))*|$)", re.S)
 _PASSAGE_SENT = re.compile(rf"[^{STOPS}{CLAUSE_STOPS}\n]+(?:[{STOPS}{CLAUSE_STOPS}]+[{CLOSERS}]*)?")
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
-_PARTICLES = re.compile(r"[的了]")
+# 的/了 and bracket marks: 新(改)建 and 新改建 say the same
+_PARTICLES = re.compile(r"[的了()（）]")
+# 十三五: a five-year plan's name, not the number 15
+_PLAN_NAME = re.compile(r"十[一二三四五]五")
 _NEGATION = re.compile(r"[不没未][\u3400-\u9fff]")
 
 
@@ -152,6 +155,8 @@ def _number_spans(folded: str) -> list[tuple[str, str, int, int]]:
         if taken[m.start(2)]:
             continue
         run, ordinal = m.group(2), bool(m.group(1))
+        if _PLAN_NAME.fullmatch(run):
+            continue
         unit = _unit_after(folded, m.end())
         year_like = all(c in _HAN_DIGIT for c in run) and any(c in "〇零" for c in run)
         if not (ordinal or unit or year_like):

@@ -65,6 +65,10 @@ MAX_SENTENCES = 3  # the reply asked for: a short answer, each sentence cited
 MIN_ATTRIBUTED_GRAMS = 4
 MAX_REPLY_CHARS = 1500  # stop reading a reply that runs on; its complete sentences still count
 MIN_CJK_SHARE = 0.3  # of the reply's letters (citation marks removed); below: not Chinese
+# A quote of the extractive answer counts as stated by the written sentences when they hold
+# every number of it and at least this share of its content bigrams; otherwise it is kept
+KEEP_COVERED = 0.5
+KEPT_LABEL = "原文"  # the line of kept extractive quotes under the written sentences
 
 NOTE_UNVERIFIED = "生成的回答未能在原文中核实，已改用摘录回答"
 NOTE_NO_ANSWER = "语言模型认为资料不能回答这个问题，以下为摘录回答"
@@ -307,6 +311,30 @@ def sentence_checks(checked: Sequence[Checked], passages: Sequence[dict],
     return out
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def uncovered_quotes(extractive: Answer, written: str) -> list[Citation]:
+    """The quotes of the extractive answer that the written sentences do not state: one of
+    its figures is missing, or most of its content words are. A small model summarises one
+    of two facts (绵阳投入…7.02亿元 without the 带动… that followed) or picks another sentence
+    of the passage; the source's own sentence then stays in the answer, so a written answer
+    never shows less than the extractive one did."""
+    said = fold(strip_marks(written))
+    have, figures = content_bigrams(said), set(_NUMBER.findall(said))
+    out, seen = [], set()
+    for c in extractive.citations:
+        if not c.quote or (c.passage_id, c.start) in seen:
+            continue
+        seen.add((c.passage_id, c.start))
+        quote = fold(c.quote)
+        grams = content_bigrams(quote)
+        if set(_NUMBER.findall(quote)) - figures or \
+                (grams and len(grams & have) / len(grams) < KEEP_COVERED):
+            out.append(c)
+    return out
+
+
 def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence[Checked],
                  sources: dict[str, str] | None = None) -> Answer | None:
     """The generative answer from the verified sentences; None when none was verified."""
@@ -338,6 +366,13 @@ def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence
                 flags=[f for f in p.get("flags") or [] if f != "caption"],
                 also_in=list(p.get("also_in") or []), verified=True))
         pieces.append(shown + marks)
+    kept = uncovered_quotes(extractive, "".join(pieces))
+    for k, c in enumerate(kept):
+        n = numbers.setdefault(c.passage_id, len(numbers) + 1)
+        shown = escape_brackets(c.quote)
+        segments.append({"label": KEPT_LABEL, "text": shown, "n": n, "line": 1})
+        citations.append(dataclasses.replace(c, n=n, verified=True))
+        pieces.append(("\n" + KEPT_LABEL + "：" if k == 0 else "") + shown + f"[{n}]")
     warnings = list(extractive.warnings)
     dropped = sum(not item.shown for item in checked)
     if dropped:
