@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.answer.frames import Frame
@@ -227,10 +228,10 @@ def check_place(c: Constraints, folded: str, before: str, frame: Frame,
         if not p.level and passage and not mentions(p, passage) and \
                 question_kind(c.question) != "place":  # 美国和墨西哥以及哪一国: the rival is asked
             rival = _rival_in_slot(p.name, c.question, folded,
-                                   [x.name for x in places_in(folded) if not x.level])
+                                   lambda: [x.name for x in places_in(folded) if not x.level])
             if rival:
                 return Unmet("place", p.name, rival)
-        own = [x for x in places_in(folded) if p.level and x.level == p.level]
+        own = [x for x in places_in(folded) if x.level == p.level] if p.level else []
         if own:
             return Unmet("place", p.name, "、".join(x.name for x in own))
         context = frame.heading_places + frame.places
@@ -253,7 +254,8 @@ def check_place(c: Constraints, folded: str, before: str, frame: Frame,
     return None
 
 
-def _rival_in_slot(name: str, question: str, folded: str, candidates: list[str]) -> str:
+def _rival_in_slot(name: str, question: str, folded: str,
+                   candidates: Callable[[], list[str]]) -> str:
     """A name of `candidates` that the sentence has where the question has `name`: the same
     two characters follow it (意大利王室 / 英国王室) or precede it (张季鸾、王芸生 /
     张季鸾、胡政之). The sentence then says the asked thing of another place, person or work."""
@@ -262,7 +264,9 @@ def _rival_in_slot(name: str, question: str, folded: str, candidates: list[str])
         return ""
     after = question[at + len(name):at + len(name) + 2]
     before = question[max(0, at - 2):at]
-    for x in candidates:
+    if not ((len(after) == 2 and after in folded) or (len(before) == 2 and before in folded)):
+        return ""  # no slot to stand in: the tagger need not run
+    for x in candidates():
         if x in question or name in x or x in name or x[0] == name[0]:
             continue  # 封平 for 封为平: a variant of the same name, not another one
         for m in re.finditer(re.escape(x), folded):
@@ -284,8 +288,10 @@ def check_names(c: Constraints, folded: str, before: str, passage: str) -> Unmet
             continue
         from qa.answer.question import NAME_TAGS, _posseg
 
-        others = [w for w, f in _posseg(folded) if f in NAME_TAGS and len(w) >= 2]
-        others += [m.group(1) for m in _WORK.finditer(folded)]
+        def others() -> list[str]:
+            return [w for w, f in _posseg(folded) if f in NAME_TAGS and len(w) >= 2] + \
+                [m.group(1) for m in _WORK.finditer(folded)]
+
         rival = _rival_in_slot(name, c.question, folded, others)
         if rival:
             return Unmet("name", name, rival)
@@ -330,18 +336,24 @@ def check(c: Constraints, folded: str, before: str, frame: Frame, doc_year: int 
     document, folded ('' when unknown)."""
     if not c:
         return []
-    own = times(folded, doc_year)
-    if not own:
-        own = leading_time(before, doc_year) if before else Times()
-        own = Times(own.years, own.periods, times(folded, doc_year).subyear)
-    doc_has_year = not doc_text or all(str(y) in doc_text for y in c.years)
-    out = [check_time(c, own, frame, bool(c.quantity), doc_has_year, passage),
-           check_place(c, folded, before, frame, doc_text, passage),
-           check_quantity(c, folded),
-           _check_measure(c, folded, before, doc_text),
-           check_ordinals(c, folded, passage, doc_text),
-           check_days(c, folded, passage),
-           check_names(c, folded, before, passage)]
+    out = []
+    if c.years or c.periods or c.quantity:  # the time a sentence states is read only if asked
+        own = times(folded, doc_year)
+        if not own:
+            own = leading_time(before, doc_year) if before else Times()
+            own = Times(own.years, own.periods, times(folded, doc_year).subyear)
+        doc_has_year = not doc_text or all(str(y) in doc_text for y in c.years)
+        out.append(check_time(c, own, frame, bool(c.quantity), doc_has_year, passage))
+    if c.places:
+        out.append(check_place(c, folded, before, frame, doc_text, passage))
+    if c.quantity:
+        out += [check_quantity(c, folded), _check_measure(c, folded, before, doc_text)]
+    if c.ordinals:
+        out.append(check_ordinals(c, folded, passage, doc_text))
+    if c.days:
+        out.append(check_days(c, folded, passage))
+    if c.names:
+        out.append(check_names(c, folded, before, passage))
     return [u for u in out if u is not None]
 
 
