@@ -290,3 +290,10 @@ def test_a_member_of_a_series_the_document_numbers_but_never_names_is_unmet():
     # another series numbered in the document says nothing about this one
     other = fold("第二次直奉战争爆发。") + sentence
     assert c.check_ordinals(wanted, sentence, sentence, other) is None
+
+
+def test_asking_which_member_of_a_series_is_not_asking_a_quantity():
+    wanted = c.of_question(analyze("2007年外长理事会通过7/34P号决议是在第几次会议上"))
+    sentence = fold("2007年5月，外长理事会第34次会议通过7/34P号决议。")
+    assert wanted.quantity == ""
+    assert c.check(wanted, sentence, "", Frame(), None, sentence, sentence) == []

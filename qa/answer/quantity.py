@@ -55,13 +55,16 @@ def asks_money(folded_question: str, quantity: str) -> bool:
         _ASKS_MONEY.search(asked_window(folded_question)))
 
 
+_ASKS_ORDINAL = re.compile(r"第几")
+
+
 def asked_quantity(folded_question: str, kind: str) -> str:
     """'rate', 'per_unit' or 'amount' for a question asking a number ('rate' also for a bare
     topic such as GDP增速); '' otherwise."""
     if kind in ("definition", "entity") and _RATE_WORD.search(folded_question):
         return "rate"
-    if kind != "number":
-        return ""
+    if kind != "number" or _ASKS_ORDINAL.search(folded_question):
+        return ""  # 第几次, 排名第几: which member of a series, not a quantity
     if _ASKS_PER_UNIT.search(folded_question):
         return "per_unit"
     if _asks_rate(folded_question):
