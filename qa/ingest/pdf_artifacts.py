@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 
 from qa.ingest.shapes import is_content_line
+from qa.text.ends import CLAUSE_STOPS, STOPS
 
 # Characters that make a neighbouring space meaningless in Chinese text: ideographs, CJK and
 # full-width punctuation, curly quotes.
 WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026]")
-_SENTENCE_END = "。！？!?…；;"
+_SENTENCE_END = STOPS + CLAUSE_STOPS
 
 _PAGE_MARK = re.compile(r"(\d{1,4})、\s*")
 _CJK = "\u4e00-\u9fff"

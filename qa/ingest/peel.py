@@ -12,12 +12,12 @@ from collections.abc import Collection
 from qa.ingest.shapes import (
     CONTROLS,
     CREDIT_LABELS,
-    SENTENCE_END,
     WEAK_CREDIT,
     alternation,
     balanced,
     has_sentence_punct,
 )
+from qa.text.ends import SENTENCE_END
 
 # Labels may carry a stray space from justified layouts (来 源：).
 _CREDIT_RE = "|".join(r"\s?".join(map(re.escape, w))

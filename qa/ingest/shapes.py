@@ -16,7 +16,6 @@ from qa.text.normalize import to_simplified
 
 SENTENCE_PUNCT = "。！？!?；;"
 # A sentence end with the closing quotes/brackets that belong to it.
-SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』）)\"']*")
 _OPEN, _CLOSE = "（([【〔「『《<", "）)]】〕」』》>"
 _PAIRS = dict(zip(_CLOSE, _OPEN, strict=True))
 

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 
 from qa.ingest.clean import Cleaned
+from qa.text.ends import SENTENCE_END
 
 MIN_CHARS = 100
 TARGET_CHARS = 300
 MAX_CHARS = 400
 
-_STRONG = re.compile(r"[。！？!?…]+[”’」』）)\"']*")
 _WEAK = re.compile(r"[；;]+[”’」』）)]*")
 _COMMA = re.compile(r"[，,、：:]")
 _LEAD_END = ("：", ":", "——", "—", "如下")
@@ -49,7 +49,7 @@ def paragraph_role(text: str) -> str:
     return "body"
 
 
-def sentence_ends(text: str, pattern: re.Pattern = _STRONG) -> list[int]:
+def sentence_ends(text: str, pattern: re.Pattern = SENTENCE_END) -> list[int]:
     """Offsets just after each sentence end, always including len(text)."""
     ends = [m.end() for m in pattern.finditer(text) if m.end() < len(text)]
     return [*ends, len(text)]
