@@ -48,7 +48,7 @@ from qa.answer.quantity import (
     quantities,
     series_members,
 )
-from qa.answer.question import Question, question_kind
+from qa.answer.question import NAME_TAGS, Question, _posseg, question_kind
 from qa.answer.times import Times, days, leading_time, times
 
 # 第一次, 第一位: mostly 'the first time', 'the first one to', not a member of a named series
@@ -283,15 +283,13 @@ def check_names(c: Constraints, folded: str, before: str, passage: str) -> Unmet
     """A person, organisation or work the question is about that the sentence's passage never
     names, while the sentence names another one in its place (并购渣打银行 asked, 并购汇丰银行
     stated): the sentence is about someone else."""
+    def others() -> list[str]:
+        return [w for w, f in _posseg(folded) if f in NAME_TAGS and len(w) >= 2] + \
+            [m.group(1) for m in _WORK.finditer(folded)]
+
     for name in c.names:
         if name in folded or name in before or name in passage:
             continue
-        from qa.answer.question import NAME_TAGS, _posseg
-
-        def others() -> list[str]:
-            return [w for w, f in _posseg(folded) if f in NAME_TAGS and len(w) >= 2] + \
-                [m.group(1) for m in _WORK.finditer(folded)]
-
         rival = _rival_in_slot(name, c.question, folded, others)
         if rival:
             return Unmet("name", name, rival)

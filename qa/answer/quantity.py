@@ -5,9 +5,11 @@ qa.answer.constraints for how these become constraints of an answer."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from qa.answer.question import fold
+from qa.answer.question import _posseg, fold
 from qa.answer.times import BASE_BEFORE, FULL_DATE, YEAR, YYYY
+from qa.text.numbers import han_value
 
 # ---------------------------------------------------------------- quantity
 _RATE_WORD = re.compile(r"增速|增长率|增幅|涨幅|降幅|同比|环比|百分之几|百分点|比重|占比|比例|几成"
@@ -122,14 +124,12 @@ def ordinal_name(value: str, unit: str) -> str:
 
 def _number_value(text: str) -> str | None:
     """The member's number as text: 12 for 十二 or 012, 12m for 12M (a line of a series)."""
-    from qa.text.numbers import han_value as _han_value
-
     if text == "首":
         return "1"
     digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
     if digits.isdigit():
         return str(int(digits)) + text[len(digits):]
-    value = _han_value(text)
+    value = han_value(text)
     return None if value is None else str(value)
 
 
@@ -154,7 +154,8 @@ def ordinals(folded: str) -> set[tuple[str, str]]:
     return {(value, unit) for value, unit, _ in series_members(folded)}
 
 
-def series_members(folded: str) -> set[tuple[str, str, str]]:
+@lru_cache(maxsize=1024)
+def series_members(folded: str) -> frozenset[tuple[str, str, str]]:
     """(number, unit, the two characters after) of the numbered things a text names: the
     characters after name the series (第二次靳云鹏内阁 -> ('2', '次', '靳云'))."""
     out = set()
@@ -166,7 +167,7 @@ def series_members(folded: str) -> set[tuple[str, str, str]]:
         value = _number_value(groups[at])
         if value is not None:
             out.add((value, groups[at + 1], folded[m.end():m.end() + 2]))
-    return out
+    return frozenset(out)
 
 
 # words of a question that say how it asks, not what it counts
@@ -193,8 +194,6 @@ def indicator_words(question: str) -> tuple[str, ...]:
     """The words that name what a question counts (生产总值 in 2023年湖州GDP（生产总值）
     是多少; 游客 in 瑞金来了多少游客): nouns, verbal nouns and verbs next to the question
     word that are not places, times, numbers or the question's own form."""
-    from qa.answer.question import _posseg
-
     out = []
     for w, f in _posseg(asked_window(fold(question), 10, 6)):
         if len(w) < 2 or w in GENERIC or f in ("ns", "nr", "m", "t", "r", "q", "d", "p", "c",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.text.numbers import han_value
+
 YYYY = r"(?:1[0-9]|20)\d{2}"  # 1000–2099: 1861年 is a year too
 _RANGE = re.compile(rf"(?<![\d.])({YYYY})\s*年?\s*(?:[-—–~～至到]|—{{2}})\s*({YYYY})\s*年")
 YEAR = re.compile(rf"(?<![\d.])({YYYY})\s*(?=年(?!代|历史|之久|左右|以上)|-\d{{1,2}}-\d{{1,2}})")
@@ -102,8 +104,6 @@ _DAY = re.compile(rf"{_NUM}\s*月\s*{_NUM}\s*[日号]?(?:\s*[-—–~～至到]\
 
 def days(folded: str) -> frozenset[tuple[int, int]]:
     """The (month, day) pairs a text names; 6月2日 is (6, 2). A month alone is not a day."""
-    from qa.text.numbers import han_value
-
     def value(s: str) -> int | None:
         return int(s) if s.isdigit() else han_value(s)
 
