@@ -99,3 +99,18 @@ def test_another_measure_of_the_same_thing_is_not_the_answer(gongbao):
     assert "18.3万亩" not in ans.answer.split("最接近")[0]  # not stated as the answer
     ans = gongbao.ask("某县2023年规上工业增加值是多少", mode="bm25")
     assert not ans.found
+
+
+def test_money_and_points_asked_in_colloquial_words():
+    from qa.answer.quantity import asked_quantity, asks_money
+
+    assert asks_money("光伏扶贫项目总共投了多少钱", "amount")
+    assert asked_quantity("2017年扶贫的钱还剩几个点没花出去", "number") == "rate"
+
+
+@pytest.mark.parametrize("term,n", [("五篇文章", 5), ("十大脱贫工程", 10), ("四不摘", 4),
+                                    ("十三五", None), ("一个托底", None)])
+def test_a_numbered_term_counts_its_items(term, n):
+    from qa.answer.strategies import term_count
+
+    assert term_count(term) == n

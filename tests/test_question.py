@@ -69,3 +69,25 @@ def test_bad_questions():
         clean_question(" \u200b\u200e\n")
     q, warnings = clean_question("卢氏\u202e模式\x00是什么")
     assert q == "卢氏模式是什么" and not warnings
+
+
+@pytest.mark.parametrize("q,parts", [
+    # a clause opening with a name of its own keeps it
+    ("共青城贫困发生率压到多少了，寻乌定的目标是控制在多少以内",
+     ["共青城贫困发生率压到多少了", "寻乌定的目标是控制在多少以内"]),
+    ("靖宇因扶贫提拔了几个干部，卢氏提拔的干部占几成",
+     ["靖宇因扶贫提拔了几个干部", "卢氏提拔的干部占几成"]),
+    # 多大 asks too; a clause with no subject of its own takes the first one's
+    ("绵阳对口帮扶一共砸了多少钱，派到壤塘的干部有多少",
+     ["绵阳对口帮扶一共砸了多少钱", "绵阳派到壤塘的干部有多少"]),
+])
+def test_clauses_of_a_two_part_question(q, parts):
+    got = split_parts(q)
+    assert got is not None and got.questions == parts
+
+
+def test_how_with_a_list_of_topics_is_one_question():
+    assert split_parts("三台县是怎么解决人、地、钱这几个难题的") is None
+    assert question_kind("三台县是怎么解决人、地、钱这几个难题的") == "how"
+    p = split_parts("靖宇种了多少袋食用菌，卢氏信念集团的香菇项目多大")
+    assert p is not None and len(p.questions) == 2

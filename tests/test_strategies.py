@@ -335,3 +335,81 @@ def test_a_count_asked_is_not_answered_by_a_sentence_with_no_figure(tmp_path):
     assert not ans.found and ans.partial
     assert ans.answer.startswith("资料中没有找到") and "所问的数字" in ans.answer
     assert ans.citations and ans.citations[0].doc_id == "qingshan"
+
+
+# two counties told of in one passage, each with its own "1+5"; a numbered term whose items
+# follow it in paragraphs of their own; a method whose three aspects open alike
+REGION = [{"id": "region", "title": "江北市各县扶贫经验",
+           "text": "◎南溪县探索出“合作社、龙头企业、金融、农场主、贫困户”的“1+5”产业扶贫新模式，"
+                   "被评为全省十大改革案例。"
+                   "北岭县坚持生态优先，探索“1+5”生态扶贫模式，即“生态先行”一条主线，"
+                   "生态补偿、生态产业、生态就业、生态公益、生态教育五条路径。\n"
+                   "北岭县做好“四篇文章”，让全民受益。\n"
+                   "做好“道路建设”文章，2016年完成总投资3.3亿元，实施交通、水利、以工代赈、移民村、"
+                   "新农村、美丽乡村等7类56个基础设施项目，贫困村通路达到100%。\n"
+                   "做好“易地搬迁”文章，总投资3247万元，两年内对163户414人进行易地搬迁，"
+                   "集中安置点配套建设了水电路讯和村级活动场所。\n"
+                   "做好“危房改造”文章，2016年投资2934万元完成882户，占贫困户危房总量的55.8%，"
+                   "其余危房列入下一年度改造计划。\n"
+                   "做好“环境整治”文章，出动3万余人次，清除垃圾2万立方米，清理边沟15万延长米，"
+                   "村屯环境明显改善。\n"
+                   "针对农村发展存在的“人、地、钱”问题，东川县以农村改革为手段大胆创新。"
+                   "在“人”方面建立乡村振兴讲习所，培育乡村人才，试点吸纳新乡贤入村，"
+                   "每年培训新型职业农民和致富带头人两千余人次。"
+                   "在“地”方面开展土地“三权分置”，定向颁发土地经营权证，并积极探索土地入股、"
+                   "抱团合作、服务集约等多种形式的适度规模经营。"
+                   "在“钱”方面成立融资担保公司，设立风险基金，建立农村产权交易平台，开展农村产权"
+                   "抵押融资试点，带动2万户群众发展特色产业。"}]
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    return answerer_over(REGION, tmp_path_factory.mktemp("region"))
+
+
+def test_a_term_asked_of_one_place_is_defined_by_the_sentence_naming_it(region):
+    ans = region.ask("北岭的1+5生态扶贫是怎么回事")
+    assert "生态补偿" in ans.answer and "南溪" not in ans.answer
+    check_contract(region, ans)
+
+
+def test_a_numbered_term_is_answered_with_as_many_items_as_its_number(region):
+    ans = region.ask("北岭县的“四篇文章”分别是什么")
+    for item in ("道路建设", "易地搬迁", "危房改造", "环境整治"):
+        assert item in ans.answer
+    check_contract(region, ans)
+
+
+def test_every_aspect_of_an_enumerated_method_is_kept(region):
+    ans = region.ask("东川县是怎么解决人、地、钱这几个难题的")
+    for item in ("讲习所", "三权分置", "融资担保"):
+        assert item in ans.answer
+    check_contract(region, ans)
+
+
+def test_two_parts_show_the_sources_of_both(tmp_path):
+    # each county's report is long: the first part's own passages alone would fill the list
+    docs = [{"id": f"d{i}", "title": f"{place}县扶贫工作",
+             "text": "\n".join(f"{place}县2020年第{k}项脱贫工作进展顺利。"
+                               + "脱贫攻坚各项任务稳步推进，干部群众齐心协力，"
+                               "产业、就业、教育、健康扶贫措施落实到户。" * 4
+                               for k in range(1, 9)) + f"\n{place}县2020年脱贫{n}人。"}
+            for i, (place, n) in enumerate((("安平", 3200), ("河山", 2100)))]
+    ans = answerer_over(docs, tmp_path).ask("安平县和河山县2020年分别脱贫多少人")
+    assert "3200" in ans.answer and "2100" in ans.answer
+    assert {p["doc_id"] for p in ans.passages[:2]} == {"d0", "d1"}
+    cited = {c.passage_id for c in ans.citations}
+    assert cited <= {p["passage_id"] for p in ans.passages[:4]}
+
+
+def test_the_passages_of_two_parts_are_taken_in_turn():
+    from types import SimpleNamespace
+
+    from qa.answer.multipart import _interleave
+
+    def hits(doc, n):
+        return [SimpleNamespace(passage=SimpleNamespace(id=f"{doc}{k}")) for k in range(n)]
+
+    a, b = hits("a", 8), hits("b", 8)
+    order = [h.passage.id for h in _interleave([a, b + a[:1]])][:5]
+    assert order == ["a0", "b0", "a1", "b1", "a2"]

@@ -94,7 +94,8 @@ class Answerer:
         ev = self.gather(q, top_k, mode, exclude_docs)
         names = [x.core for h in ev.hits for x in self.frames(h.passage.doc_id).places
                  if x.level]
-        pair = split_names(q.text, names)
+        pair = split_names(q.text, names, [t for t, k in q.hard.items()
+                                           if k in ("place", "ns", "person")])
         if pair is not None:  # two places of the collection asked at once (湖州和于都…分别)
             q.parts = pair
             return multipart.parts(self, q, top_k, mode, exclude_docs)
@@ -156,6 +157,8 @@ class Answerer:
                 ev.unmet = closest.unmet
                 ev.reason = cons.describe(closest.unmet)
                 return ev
+        if ev.confidence < 0 and self._defines_asked_term(q, ev):
+            ev.confidence = 0.0  # the quoted term the question asks about is defined here
         if ev.confidence < 0:
             ev.reason = (f"best sentence matches too weakly (terms {best.coverage:.2f}, "
                          f"cosine {best.sentence.hit.dense:.2f}, score {ev.confidence:+.2f})")
@@ -163,6 +166,22 @@ class Answerer:
             ev.reason = "the sentences about the question state no number"
             ev.absent = True
         return ev
+
+    def _defines_asked_term(self, q: Question, ev: Evidence) -> bool:
+        """A question for what a quoted or numbered term means (“七清”是清哪七样) whose term a
+        passage defines, by listing its items before naming it or by 是/即/包括 after it, in a
+        sentence that meets the question's constraints, in a document naming all its names:
+        the wording of the rest of the question (讲的, 哪七样) does not make that weak."""
+        from qa.answer.strategies import _defining, _term_subject
+
+        if q.kind not in ("definition", "list", "how") or not q.exact_terms:
+            return False
+        if ev.names_missing > 0:
+            return False
+        met = {x.sentence.hit.passage.id for x in ev.ranked[:30] if not x.unmet}
+        term = _term_subject(q)
+        return any(strength >= 2 for s, strength in _defining(self, term, ev.support)
+                   if s.hit.passage.id in met)
 
     def _names_missing(self, q: Question, best: Scored, passage: bool = False) -> float:
         """The idf-weighted share of the question's names (people, places, organisations,

@@ -32,7 +32,9 @@ def across(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
         run = window(ans, x.sentence)
         chosen += run
         labels += [ans.label(doc)] * len(run)
-    out = compose(q, chosen, labels, ans.passages_of(ev.hits[:top_k]), list(q.warnings), "")
+    # each document's source among the passages shown, then the rest by rank
+    shown = _interleave([[x.sentence.hit for x in per_doc.values()] + ev.hits])[:top_k]
+    out = compose(q, chosen, labels, ans.passages_of(shown), list(q.warnings), "")
     out.evidence = ev.summary()  # for calibration (bench/answers.py); not serialised
     return out
 
@@ -43,14 +45,14 @@ def parts(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
     chosen: list[Sentence] = []
     labels: list[str] = []
     missing: list[tuple[str, str]] = []
-    hits = []
+    per_part: list[list] = []
     warnings = list(q.warnings)
     evidence = None
     for sub_text, label in zip(q.parts.questions, q.parts.labels, strict=True):
         sub = analyze(sub_text)
         ev = ans.gather(sub, top_k, mode, exclude)
         evidence = evidence or ev.summary()
-        hits += [h for h in ev.hits if all(h.passage.id != x.passage.id for x in hits)]
+        per_part.append(ev.hits)
         if not ev.found:
             # the part's own reason when the collection has it for another year or place
             missing.append((label, ev.reason if ev.unmet else "资料中没有找到"))
@@ -67,7 +69,7 @@ def parts(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
             else:
                 chosen.append(s)
                 labels.append(label)
-    passages = ans.passages_of(hits[:top_k])
+    passages = ans.passages_of(_interleave(per_part)[:top_k])
     if not chosen:
         out = Answer(q.text, f"资料中没有找到关于“{q.text}”的内容。", False, [], passages,
                      q.kind, q.text, warnings)
@@ -80,4 +82,16 @@ def parts(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
         out.answer += "\n" + note
         out.segments.append({"label": "", "text": note, "n": None})
         out.partial = True
+    return out
+
+
+def _interleave(lists: list[list]) -> list:
+    """The parts' hits taken in turn (each part's best first), without repeats: the passages
+    shown hold every part's sources, not the first part's eight."""
+    out, seen = [], set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for hits in lists:
+            if rank < len(hits) and hits[rank].passage.id not in seen:
+                seen.add(hits[rank].passage.id)
+                out.append(hits[rank])
     return out

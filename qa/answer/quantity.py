@@ -14,6 +14,7 @@ from qa.text.numbers import han_value
 # ---------------------------------------------------------------- quantity
 _RATE_WORD = re.compile(r"增速|增长率|增幅|涨幅|降幅|同比|环比|百分之几|百分点|比重|占比|比例|几成"
                         r"|多少倍|几倍|增长目标|增速目标|增长预期|百分之多少|百分比|多少成"
+                        r"|(?:几|多少)个点"
                         r"|(?<!频|功|速|效|概)(?<=[\u4e00-\u9fff])率(?![先领])")
 # 多少 followed by a unit asks an amount (增加了多少万人), bare it asks the change's rate
 _COUNT_UNIT = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?:元|钱|人|户|个|吨|亩|公里|家|项|所|座"
@@ -43,9 +44,10 @@ AMOUNT = re.compile(r"\d[\d.,]*\s*(?:万|亿|千|百)?\s*"
                      r"|[零一二两三四五六七八九十百千万亿]+(?:元|人|户|吨|亩|家|所|座|项|名)")
 
 
-# what a figure of money is asked for: a question about these wants an amount in 元
-_ASKS_MONEY = re.compile(r"多少钱|产值|收入|营收|金额|投资|资金|经费|补助|补贴|奖补|奖励|预算|分红"
-                         r"|税收|利润|销售额|营业额|罚款|罚多少|费用|成本|工资|收费|价格|票价")
+# what a figure of money is asked for: a question about these wants an amount in 元 (in the
+# asked window 投了多少钱 reads 投了 钱)
+_ASKS_MONEY = re.compile(r"多少钱|(?<=\s)钱|产值|收入|营收|金额|投资|资金|经费|补助|补贴|奖补|奖励"
+                         r"|预算|分红|税收|利润|销售额|营业额|罚款|罚多少|费用|成本|工资|收费|价格|票价")
 MONEY = re.compile(r"(?:\d[\d.,]*|[零一二两三四五六七八九十百千]+)\s*(?:[万亿千百]\s*)*"
                     r"(?:[美加港欧日澳]?元|港币|台币|英镑|块)|(?:nt\$|\$|¥|￥)\s*\d")
 

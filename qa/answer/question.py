@@ -53,7 +53,8 @@ _ACROSS = re.compile(rf"(?:哪些|哪几个|哪个){_PLACE_NOUN}(?=.{{0,3}}?[\u4
 _LIST = re.compile(r"哪些|哪几|分别|几种|几类|几个方面|包括什么|包括哪|都有什么|有哪些"
                    r"|哪[二三四五六七八九十两]+[个种项条类大清]?"
                    r"|有什么.{0,4}(措施|模式|做法|办法)")
-_NUMBER = re.compile(r"多少|几[个名户人年项次倍条家所座台辆只件位种批期届岁天万亿千百十]|"
+_NUMBER = re.compile(r"多少|(?<![这那])几[个名户人年项次倍条家所座台辆只件位种批期届岁天万亿千百十]"
+                     r"|"
                      r"多大|多高|多长|多远|多重|多深|多宽|多快|比例|比重|百分之几|几成|几倍|"
                      r"增长了|降到|降至|提高到|排名第几|第几")
 # 多少 / 什么 after a word for an identifier asks for the identifier itself, not a quantity
@@ -158,8 +159,10 @@ def term_in(term: str, folded_text: str, kind: str = "") -> bool:
 # ---------------------------------------------------------------- two things at once
 _CONJ = r"(?:和|与|及|以及|跟|、|还有)"
 _YEARS_PAIR = re.compile(rf"((?:19|20)\d{{2}}年)(?:{_CONJ})((?:19|20)\d{{2}}年)")
-_CLAUSE_SPLIT = re.compile(r"[，,；;？?]|(?<=[么吗呢])(?:还有|以及)?")
-_QWORD = re.compile(r"多少|几|谁|哪|什么|怎|如何|何时|何地|为什么|为何|是否")
+# A clause ends at a comma or question mark, or after 什么/吗/呢 (X是什么Y是什么), never after
+# the 么 of 怎么 (三台县是怎么解决…的 is one question)
+_CLAUSE_SPLIT = re.compile(r"[，,；;？?]|(?:(?<=什么)|(?<=[吗呢]))(?:还有|以及)?")
+_QWORD = re.compile(r"多少|几|谁|哪|什么|怎|如何|何时|何地|为什么|为何|是否|多[大高长远重深宽久]")
 
 
 @dataclass
@@ -191,7 +194,10 @@ def split_parts(question: str) -> Parts | None:
         subject = _leading_subject(clauses[0])
         out = [clauses[0]]
         for c in clauses[1:]:
-            out.append(c if subject is None or subject in c or not _QWORD.search(c)
+            # a clause that starts with a name of its own (…，卢氏提拔的干部…) keeps it; one that
+            # starts with its verb or a figure (…，脱贫了多少人) is about the first one's subject
+            own = _starts_with_name(c)
+            out.append(c if subject is None or subject in c or own or not _QWORD.search(c)
                        else subject + c)
         out = [c for c in out if _QWORD.search(c)]
         if 2 <= len(out) <= MAX_PARTS:
@@ -199,17 +205,20 @@ def split_parts(question: str) -> Parts | None:
     return None
 
 
-def split_names(question: str, names: list[str]) -> Parts | None:
+def split_names(question: str, names: list[str], named: list[str] = ()) -> Parts | None:
     """湖州和于都2024年…分别是多少, with 湖州 and 于都 known to be places of the collection
     (the tagger does not know every county): one part per name, as split_parts does for the
-    names it tags."""
+    names it tags. `named`: the question's own tagged names (卢氏 is tagged a person), paired
+    with a place of the collection (靖宇、卢氏…还剩多少)."""
     q = re.sub(r"[?？。!！\s]+$", "", question.strip())
-    alt = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True) if n)
+    alt = "|".join(re.escape(n) for n in sorted({*names, *named}, key=len, reverse=True) if n)
     if not alt:
         return None
     m = re.search(rf"((?:{alt})[市县区省州]?)(?:{_CONJ})((?:{alt})[市县区省州]?)", q)
     if not m or m.group(1) == m.group(2):
         return None
+    if not any(term_in(n, fold(x)) for x in m.groups() for n in names if n):
+        return None  # two of the question's own names, neither a place of the collection
     rest = q[m.end():]
     if not (re.search(r"分别|各自|各(?=[\u4e00-\u9fff])|都", rest) or _NUMBER.search(rest)):
         return None
@@ -257,6 +266,16 @@ def _name_kind(flag: str, word: str) -> str | None:
     if flag in ("nt", "nz") and len(word) >= 2:
         return "org"
     return None
+
+
+def _starts_with_name(clause: str) -> bool:
+    """The clause opens with a name (寻乌, 卢氏 are tagged person names, 靖宇县 ends like a
+    place): its own subject."""
+    words = _posseg(clause)
+    if not words:
+        return False
+    w, f = words[0]
+    return len(w) >= 2 and (f in NAME_TAGS or bool(_ADMIN_SUFFIX.search(w)))
 
 
 def _leading_subject(clause: str) -> str | None:

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from qa.answer.compose import Answer, Evidence, compose
 from qa.answer.evidence import Scored, has_answer_type
-from qa.answer.question import Question
+from qa.answer.question import Question, term_in
 from qa.answer.sentences import Sentence, split_sentences
 from qa.retrieve.search import Hit
 from qa.store.index import match_text
@@ -43,6 +43,8 @@ class Context(Protocol):
 
 ANSWER_CHARS = 300
 LIST_CHARS = 500
+# a sentence that opens one aspect of an enumeration: 在“地”方面…, 在资金上…
+_ASPECT = re.compile(r"^(?:在|从|对)?[“「\"]?[\u4e00-\u9fff]{1,6}[”」\"]?(?:方面|层面|上)[，,]?")
 RUN_CHARS = 200  # an explanation run
 SHORT = 25  # a sentence this short is a fragment: its neighbour comes with it
 _DEFINES = re.compile(r"^[”」』\"]?[\u4e00-\u9fff]{0,4}?\s*(?:[(（][^)）]{0,20}[)）])?\s*"
@@ -239,13 +241,18 @@ def _run(ans: Context, ev: Evidence, best: Scored) -> list[Sentence]:
     if out[-1].hit is not best.sentence.hit:  # _window went on into the next passage
         sents = split_sentences(out[-1].hit)
     j = out[-1].index + 1
-    while j < len(sents) and used + len(sents[j].text) <= RUN_CHARS:
+    while j < len(sents):
         x = sents[j]
         if x.asks:  # the text asks its next question: a new topic
             break
         relevant = ev.matcher is not None and own > 0 and \
             ev.matcher.coverage(x.grams) >= 0.5 * own
         parallel = len(x.text) > 4 and x.text[:2] in "".join(y.text for y in out)  # 在“地”方面
+        # the items of one enumeration (在“人”/“地”/“钱”方面…) are all kept, up to the length
+        # of a list; anything else up to the length of an explanation
+        item = parallel and bool(_ASPECT.match(x.text))
+        if used + len(x.text) > (LIST_CHARS if item else RUN_CHARS):
+            break
         if not (x.refers_back or _ENUM.match(x.text) or used < 60 or relevant or parallel):
             break
         out.append(x)
@@ -270,7 +277,8 @@ def _term_subject(q: Question) -> str:
         return max(q.exact_terms, key=len)
     m = re.match(r"^(?:什么是|何谓|请问)?(.{2,20}?)(?:到底|具体|究竟)?(?:是什么|是指什么|指什么|"
                  r"是啥|的含义|的意思|指的是|包括哪些|包括什么|有哪些内容|是怎么回事|是怎么个|"
-                 r"怎么个|是个什么|是哪[一二三四五六七八九十两几些]|是怎么规定|怎么规定)", q.folded)
+                 r"怎么个|是个什么|是哪[一二三四五六七八九十两几些]|是怎么规定|怎么规定|"
+                 r"(?:都|具体)?(?:有哪些|包括哪些|是哪些)$)", q.folded)
     if m:
         term = m.group(1)
         rest = re.sub(r"^(.{2,8}?)的", "", term)
@@ -313,15 +321,25 @@ def _term(ans: Context, ev: Evidence) -> list[Sentence]:
         return []
     order = {h.passage.id: i for i, h in enumerate(ev.support)}
 
-    def about(s: Sentence) -> float:  # 梓潼那个1+5: the passage about 梓潼, not 平武's 1+5
+    def about(s: Sentence) -> float:  # 梓潼那个1+5: the passage about 梓潼, not 平武's 1+5,
+        # and within one passage that tells of both, the sentence that names 梓潼
         if ev.matcher is None:
             return 0.0
-        return ev.matcher.coverage(bigrams(match_text(s.hit.passage)))
+        return (ev.matcher.coverage(bigrams(match_text(s.hit.passage)))
+                + ev.matcher.coverage(bigrams(s.folded)))
 
-    found.sort(key=lambda x: (-(about(x[0]) + 0.15 * x[1]), order[x[0].hit.passage.id],
-                              x[0].start))
+    # a sentence naming the question's place or name (平武的1+5) over one that defines the
+    # same term for another (梓潼's 1+5, told in the same passage)
+    names = [(t, k) for t, k in ev.question.hard.items() if k in ("place", "ns", "person")]
+
+    def named(s: Sentence) -> int:
+        return sum(term_in(t, s.folded, k) for t, k in names)
+
+    found.sort(key=lambda x: (-named(x[0]), -(about(x[0]) + 0.15 * x[1]),
+                              order[x[0].hit.passage.id], x[0].start))
     best, strength = found[0]
-    return [best] if strength == 3 else _expand(ans, best, item_count(ev.question.folded))
+    count = item_count(ev.question.folded) or term_count(term)
+    return [best] if strength == 3 else _expand(ans, best, count)
 
 
 _HAN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
@@ -330,6 +348,13 @@ _HAN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", star
 def item_count(question: str) -> int | None:
     """How many items a question expects: 哪四个 -> 4, 是哪七清 -> 7."""
     m = re.search(r"哪([一二三四五六七八九十两])", question)
+    return _HAN_DIGITS.get(m.group(1)) if m else None
+
+
+def term_count(term: str) -> int | None:
+    """The items a numbered term has: 五篇文章 -> 5, 十大脱贫工程 -> 10, 四不摘 -> 4; none for a
+    name that only starts with a number (十三五, 一个托底)."""
+    m = re.match(r"([二三四五六七八九十两])(?![〇零一二三四五六七八九十百千万亿])", term)
     return _HAN_DIGITS.get(m.group(1)) if m else None
 
 
