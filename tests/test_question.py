@@ -91,3 +91,9 @@ def test_how_with_a_list_of_topics_is_one_question():
     assert question_kind("三台县是怎么解决人、地、钱这几个难题的") == "how"
     p = split_parts("靖宇种了多少袋食用菌，卢氏信念集团的香菇项目多大")
     assert p is not None and len(p.questions) == 2
+
+
+@pytest.mark.parametrize("q,kind", [("主要教授哪几种语言", "list"),
+                                    ("靖宇县有几个贫困村", "number")])
+def test_which_few_asks_items_not_a_count(q, kind):
+    assert question_kind(q) == kind

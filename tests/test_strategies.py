@@ -413,3 +413,20 @@ def test_the_passages_of_two_parts_are_taken_in_turn():
     a, b = hits("a", 8), hits("b", 8)
     order = [h.passage.id for h in _interleave([a, b + a[:1]])][:5]
     assert order == ["a0", "b0", "a1", "b1", "a2"]
+
+
+def test_a_figure_counts_what_its_clause_names():
+    from qa.answer.quantity import states_indicator
+
+    other = "景山镇成立了食用菌种植合作社,投入扶贫资金180万元发展木耳种植,年种植黑木耳35万袋。"
+    assert states_indicator(other, ("食用菌",)) is False
+    assert states_indicator("全县发展食用菌191万袋,带动贫困户增收。", ("食用菌",)) is True
+    assert states_indicator("全县发展木耳35万袋。", ("食用菌",)) is None
+
+
+def test_a_count_question_answered_by_an_article_only_is_refused(tmp_path):
+    docs = [{"id": "rt", "title": "壤塘县产业帮扶",
+             "text": "结对只是基础，发展产业才是长久之道。壤塘县原切洛玛村的一片土豆田升级为高原"
+                     "香葱基地，就是一个实例。那里过去种植土豆等传统作物，收益不高。"}]
+    ans = answerer_over(docs, tmp_path).ask("壤塘那个高原香葱基地有多少亩")
+    assert not ans.found and "所问的数字" in ans.answer

@@ -436,7 +436,12 @@ def _untyped(q: Question, best: Scored) -> bool:
     own = set(numbers(q.folded))
     nxt = next_sentence(best.sentence)
     texts = [best.sentence.folded] + ([nxt.folded] if nxt is not None else [])
-    return not any(n not in own for t in texts for n in numbers(t))
+    # 一个/一片/一批 before a noun is an article (就是一个实例), not a figure
+    return not any(n not in own and not _ARTICLE.fullmatch(n)
+                   for t in texts for n in numbers(t))
+
+
+_ARTICLE = re.compile(r"一[个片批种项些位名条家次座只件块]")
 
 
 def _neighbours(s: Sentence) -> list[Sentence]:

@@ -212,6 +212,14 @@ _CONTINUES = re.compile(r"^\s*(?:\d|[一二三四五六七八九十两]|比|较|
                         r"|左右)")
 
 
+def states_indicator(folded: str, words: tuple[str, ...]) -> bool | None:
+    """Whether a sentence states a figure in its clauses about the asked indicator; None when
+    no clause names it (the sentence may still be about it, in other words)."""
+    if not words or not any(w in folded for w in words):
+        return None
+    return bool(quantities(about_indicator(folded, words)))
+
+
 def about_indicator(folded: str, words: tuple[str, ...]) -> str:
     """The clauses of a sentence that state the asked indicator: those naming one of its
     words and the clauses that continue them; the whole sentence when none names it (a

@@ -53,8 +53,8 @@ _ACROSS = re.compile(rf"(?:哪些|哪几个|哪个){_PLACE_NOUN}(?=.{{0,3}}?[\u4
 _LIST = re.compile(r"哪些|哪几|分别|几种|几类|几个方面|包括什么|包括哪|都有什么|有哪些"
                    r"|哪[二三四五六七八九十两]+[个种项条类大清]?"
                    r"|有什么.{0,4}(措施|模式|做法|办法)")
-_NUMBER = re.compile(r"多少|(?<![这那])几[个名户人年项次倍条家所座台辆只件位种批期届岁天万亿千百十]"
-                     r"|"
+_NUMBER = re.compile(r"多少|(?<![这那哪])几[个名户人年项次倍条家所座台辆只件位种批期届岁天"
+                     r"万亿千百十]|"
                      r"多大|多高|多长|多远|多重|多深|多宽|多快|比例|比重|百分之几|几成|几倍|"
                      r"增长了|降到|降至|提高到|排名第几|第几")
 # 多少 / 什么 after a word for an identifier asks for the identifier itself, not a quantity

@@ -16,8 +16,10 @@ import re
 from collections import Counter
 from typing import Protocol
 
+from qa.answer import constraints as cons
 from qa.answer.compose import Answer, Evidence, compose
 from qa.answer.evidence import Scored, has_answer_type
+from qa.answer.quantity import states_indicator
 from qa.answer.question import Question, term_in
 from qa.answer.sentences import Sentence, split_sentences
 from qa.retrieve.search import Hit
@@ -133,6 +135,16 @@ def _fact(ans: Context, ev: Evidence) -> list[Sentence]:
         if typed:
             chosen = window(ans, typed[0].sentence)
         return chosen
+    # the best sentence names what is counted (not the question's subject: 食用菌 in 靖宇种了
+    # 多少袋食用菌) but gives no figure for it, a nearly-as-close one does: the figure is about
+    # the asked thing, not about the one beside it
+    c = cons.of_question(ev.question)
+    counted = tuple(w for w in c.indicator if w not in ev.question.subject)
+    if c.quantity and states_indicator(best.sentence.folded, counted) is False:
+        stating = [x for x in ev.ranked[1:6] if x.typed and x.coverage >= 0.8 * best.coverage
+                   and states_indicator(x.sentence.folded, counted)]
+        if stating:
+            return window(ans, stating[0].sentence)
     # the best sentence introduces the topic and the next says what is asked of it (项目…
     # 每周期14.5个月。/ 每个周期分红260万元): the words next to the question word decide
     nxt = next_sentence(chosen[-1])
