@@ -372,3 +372,33 @@ def test_a_written_answer_keeps_the_extractive_sentences_it_leaves_out(answerer,
     assert d["answer"].startswith(TRUE[:-4]) and "15.2%" in d["answer"]
     assert [s["label"] for s in d["segments"]] == ["", "原文"]
     assert all(c["verified"] for c in d["citations"])
+
+
+def test_a_summary_leaving_out_items_of_a_list_keeps_the_quote():
+    """Most of the quote's words restated, one item of its enumeration left out: the items
+    are facts of their own, so the source sentence stays."""
+    from qa.answer.compose import Answer, Citation
+    from qa.generate.written import uncovered_quotes
+
+    quote = "代理记账平台实现了会计核算、项目管理、村务管理等工作的信息化，提高了工作效率。"
+    cite = Citation(1, "d", "t", "p", quote, quote, 0, len(quote), 1.0)
+    extractive = Answer("q", quote + "[1]", True, [cite], [])
+    assert uncovered_quotes(extractive, "代理记账平台实现了会计核算、项目管理等工作的信息化，"
+                                        "提高了工作效率[1]。") == [cite]
+    assert uncovered_quotes(extractive, "平台实现了会计核算、项目管理、村务管理的信息化，"
+                                        "提高了效率[1]。") == []
+
+
+def test_a_summary_of_one_clause_of_two_keeps_the_quote():
+    from qa.answer.compose import Answer, Citation
+    from qa.generate.written import uncovered_quotes
+
+    quote = ("该县与中农批公司达成协定,一是合作建设新区农贸商场,项目建成后给该县20%的股份,"
+             "收益用于挂点村扶贫;二是援建中山西路农贸商场,产权划入扶贫开发公司。")
+    cite = Citation(1, "d", "t", "p", quote, quote, 0, len(quote), 1.0)
+    extractive = Answer("q", quote + "[1]", True, [cite], [])
+    one = ("该县与中农批公司达成协定，合作建设新区农贸商场，建成后给该县20%的股份，"
+           "收益用于挂点村扶贫[1]。")
+    assert uncovered_quotes(extractive, one) == [cite]
+    both = one + "该县还援建中山西路农贸商场，产权划入扶贫开发公司[1]。"
+    assert uncovered_quotes(extractive, both) == []

@@ -329,10 +329,47 @@ def uncovered_quotes(extractive: Answer, written: str) -> list[Citation]:
         seen.add((c.passage_id, c.start))
         quote = fold(c.quote)
         grams = content_bigrams(quote)
-        if set(_NUMBER.findall(quote)) - figures or \
-                (grams and len(grams & have) / len(grams) < KEEP_COVERED):
+        # each statement of a quote counts: a clause of its own (…；二是援建…) and each item
+        # of an enumeration, which a summary sharing most of the quote's words can leave out
+        if set(_NUMBER.findall(quote)) - figures or _items(quote) - _items_in(said, quote) or \
+                any(g and len(g & have) / len(g) < KEEP_COVERED
+                    for g in [grams, *_own_words(quote)]):
             out.append(c)
     return out
+
+
+def _own_words(quote: str) -> list[set[str]]:
+    """For each ；-clause of a quote, the content bigrams no other clause has: parallel clauses
+    (一是协做成立新区农贸商场…；二是援建中山西路农贸商场…) share most words, so only what one
+    says alone shows whether a summary left it out."""
+    parts = [content_bigrams(x) for x in re.split(r"[；;]", quote)]
+    out = []
+    for i, grams in enumerate(parts):
+        others = set().union(*(g for j, g in enumerate(parts) if j != i))
+        own = grams - others
+        if len(own) >= 3:
+            out.append(own)
+    return out if len(parts) > 1 else []
+
+
+# an enumeration: two or more short phrases joined by 、 (会计核算、项目管理、村务管理)
+_ENUMERATION = re.compile(r"[\u4e00-\u9fff]{2,8}(?:、[\u4e00-\u9fff]{2,8})+")
+
+
+def _items(folded: str) -> set[str]:
+    """The items of the enumerations a quote makes. The match runs into the
+    words before the first item and after the last, so of those only the four characters
+    next to the list are taken (…由村办公经费、… -> 办公经费; …村务管理等工作 -> 村务管理)."""
+    out = set()
+    for m in _ENUMERATION.finditer(folded):
+        items = m.group(0).split("、")
+        items[0], items[-1] = items[0][-4:], items[-1][:4]
+        out.update(items)
+    return out
+
+
+def _items_in(said: str, quote: str) -> set[str]:
+    return {item for item in _items(quote) if item in said}
 
 
 def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence[Checked],
