@@ -242,7 +242,8 @@ def dev_metrics(recs: list[dict]) -> dict:
 
 def kind_metrics(recs: list[dict]) -> dict:
     """Fact recall of the answerable questions per kind (number, two-part, cross-document…),
-    and found accuracy of the others, with n: where the answers fall short."""
+    and the share refused of the unanswerable kinds, each with its n: where answers fall
+    short."""
     kinds: dict[str, list[dict]] = {}
     for r in recs:
         kinds.setdefault(r["row"].get("kind", "?"), []).append(r)

@@ -172,15 +172,15 @@ class Answerer:
         passage defines, by listing its items before naming it or by 是/即/包括 after it, in a
         sentence that meets the question's constraints, in a document naming all its names:
         the wording of the rest of the question (讲的, 哪七样) does not make that weak."""
-        from qa.answer.strategies import _defining, _term_subject
+        from qa.answer.strategies import defining, term_subject
 
         if q.kind not in ("definition", "list", "how") or not q.exact_terms:
             return False
         if ev.names_missing > 0:
             return False
         met = {x.sentence.hit.passage.id for x in ev.ranked[:30] if not x.unmet}
-        term = _term_subject(q)
-        return any(strength >= 2 for s, strength in _defining(self, term, ev.support)
+        term = term_subject(q)
+        return any(strength >= 2 for s, strength in defining(self, term, ev.support)
                    if s.hit.passage.id in met)
 
     def _names_missing(self, q: Question, best: Scored, passage: bool = False) -> float:

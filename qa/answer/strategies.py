@@ -85,13 +85,13 @@ def choose(ans: Context, ev: Evidence) -> tuple[list[Sentence], list[str], str]:
             for doc_id, run in defs.items():
                 chosen += run
                 labels += [ans.label(doc_id)] * len(run)
-            return chosen, labels, f"资料中“{_term_subject(q)}”有{len(defs)}种不同的说法："
+            return chosen, labels, f"资料中“{term_subject(q)}”有{len(defs)}种不同的说法："
     if q.kind == "list" and _has_items(ev):
         return _list_items(ans, ev), [], ""
     if q.kind == "person" and q.people:
         return _person(ans, ev), [], ""
     if q.kind in ("definition", "how", "why", "list"):
-        chosen = _term(ans, ev) if _term_subject(q) else []
+        chosen = _term(ans, ev) if term_subject(q) else []
         return chosen or _run(ans, ev, ev.ranked[0]), [], ""
     return _fact(ans, ev), [], ""
 
@@ -282,7 +282,7 @@ def _run(ans: Context, ev: Evidence, best: Scored) -> list[Sentence]:
 
 
 # ---------------------------------------------------------------- terms
-def _term_subject(q: Question) -> str:
+def term_subject(q: Question) -> str:
     """The programme, slogan or term a question asks about: a quoted or numbered term, else
     the noun phrase before 是什么/指什么."""
     if q.exact_terms:
@@ -302,7 +302,7 @@ def _term_subject(q: Question) -> str:
     return ""
 
 
-def _defining(ans: Context, term: str, hits) -> list[tuple[Sentence, int]]:
+def defining(ans: Context, term: str, hits) -> list[tuple[Sentence, int]]:
     """(sentence, strength) for sentences that define or introduce `term`: items listed and
     then named by it (strength 3), the term followed by 是/即/指/包括/：/一是 (2), or a heading
     naming it (1)."""
@@ -325,10 +325,10 @@ def _defining(ans: Context, term: str, hits) -> list[tuple[Sentence, int]]:
 
 
 def _term(ans: Context, ev: Evidence) -> list[Sentence]:
-    term = _term_subject(ev.question)
+    term = term_subject(ev.question)
     if not term:
         return []
-    found = _defining(ans, term, ev.support)
+    found = defining(ans, term, ev.support)
     if not found:
         return []
     order = {h.passage.id: i for i, h in enumerate(ev.support)}
@@ -429,11 +429,11 @@ def _parallel_items(following: list[Sentence], count: int) -> list[Sentence]:
 
 def _definitions_by_doc(ans: Context, ev: Evidence) -> dict[str, list[Sentence]]:
     """Documents that each define the asked term (strength 2), with their definition."""
-    term = _term_subject(ev.question)
+    term = term_subject(ev.question)
     if not term or len(term) < 2:
         return {}
     by_doc: dict[str, list[Sentence]] = {}
-    for s, strength in _defining(ans, term, ev.support):
+    for s, strength in defining(ans, term, ev.support):
         if strength == 2 and s.hit.passage.doc_id not in by_doc:
             by_doc[s.hit.passage.doc_id] = _expand(ans, s)[:3]
     return by_doc

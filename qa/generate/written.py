@@ -331,7 +331,7 @@ def uncovered_quotes(extractive: Answer, written: str) -> list[Citation]:
         grams = content_bigrams(quote)
         # each statement of a quote counts: a clause of its own (…；二是援建…) and each item
         # of an enumeration, which a summary sharing most of the quote's words can leave out
-        if set(_NUMBER.findall(quote)) - figures or _items(quote) - _items_in(said, quote) or \
+        if set(_NUMBER.findall(quote)) - figures or any(x not in said for x in _items(quote)) or \
                 any(g and len(g & have) / len(g) < KEEP_COVERED
                     for g in [grams, *_own_words(quote)]):
             out.append(c)
@@ -343,13 +343,14 @@ def _own_words(quote: str) -> list[set[str]]:
     (一是协做成立新区农贸商场…；二是援建中山西路农贸商场…) share most words, so only what one
     says alone shows whether a summary left it out."""
     parts = [content_bigrams(x) for x in re.split(r"[；;]", quote)]
+    if len(parts) < 2:
+        return []  # one clause: its words are the quote's, already checked
     out = []
     for i, grams in enumerate(parts):
-        others = set().union(*(g for j, g in enumerate(parts) if j != i))
-        own = grams - others
+        own = grams - set().union(*(g for j, g in enumerate(parts) if j != i))
         if len(own) >= 3:
             out.append(own)
-    return out if len(parts) > 1 else []
+    return out
 
 
 # an enumeration: two or more short phrases joined by 、 (会计核算、项目管理、村务管理)
@@ -366,10 +367,6 @@ def _items(folded: str) -> set[str]:
         items[0], items[-1] = items[0][-4:], items[-1][:4]
         out.update(items)
     return out
-
-
-def _items_in(said: str, quote: str) -> set[str]:
-    return {item for item in _items(quote) if item in said}
 
 
 def build_answer(extractive: Answer, passages: Sequence[dict], checked: Sequence[Checked],
