@@ -297,3 +297,54 @@ def test_asking_which_member_of_a_series_is_not_asking_a_quantity():
     sentence = fold("2007年5月，外长理事会第34次会议通过7/34P号决议。")
     assert wanted.quantity == ""
     assert c.check(wanted, sentence, "", Frame(), None, sentence, sentence) == []
+
+
+def test_a_headline_naming_the_county_without_its_suffix_sets_the_documents_place():
+    # the headline says 靖宇, the text 靖宇县: a question about another county is not
+    # answered from this document's 全县 figures, one about 靖宇 is
+    frames = document_frames("靖宇:脱贫攻坚战犹酣", "2017-06-09", "靖宇:脱贫攻坚战犹酣",
+                             ["脱贫攻坚战启动以来，靖宇县把产业扶贫作为重点。",
+                              "全县向贫困户发放贷款1324笔5030万元。"])
+    assert [p.name for p in frames.places] == ["靖宇县"]
+    sentence = "全县向贫困户发放贷款1324笔5030万元。"
+    unmet = c.check(c.with_known_places(c.of_question(analyze("寻乌县发放了多少扶贫贷款")),
+                                        fold("寻乌县发放了多少扶贫贷款"), []),
+                    fold(sentence), "", frames.at(1, 10_000), frames.doc_year)
+    assert [u.kind for u in unmet] == ["place"] and unmet[0].found == "靖宇县"
+    assert _check("靖宇县发放了多少扶贫贷款", sentence, frames, 1) == []
+
+
+def test_a_title_word_followed_by_a_level_character_inside_another_word_is_no_place():
+    # 脱贫攻坚市场: 攻坚 is in the headline, but 市 belongs to 市场
+    frames = document_frames("脱贫攻坚的新路子", "", "脱贫攻坚的新路子",
+                             ["各地把脱贫攻坚市场化，脱贫攻坚市场主体更多。"])
+    assert frames.places == ()
+
+
+def test_a_headline_without_a_place_takes_the_places_the_text_names_most():
+    frames = document_frames("春风春雨添新绿", "", "春风春雨添新绿(共青城市)",
+                             ["共青城市贫困发生率降至0.68%。"])
+    assert [(p.name, p.level) for p in frames.places] == [("共青城市", 2)]
+
+
+def test_a_loan_asked_is_a_sum_of_money_not_a_count_beside_the_word():
+    wanted = c.of_question(analyze("寻乌给贫困户放的扶贫贷款有多少"))
+    assert wanted.money
+    two_lines = "自定点扶贫以来，县级中心促成了扶贫示范区和两条示范线成立。"
+    unmet = c.check_quantity(wanted, fold(two_lines))
+    assert unmet is not None and unmet.asked == "金额"
+    assert c.check_quantity(wanted, fold("全县共为贫困户发放扶贫贷款3.76亿元。")) is None
+
+
+def test_a_headline_name_is_the_county_not_its_seat_town():
+    frames = document_frames("靖宇:脱贫攻坚战犹酣", "", "靖宇:脱贫攻坚战犹酣",
+                             ["靖宇镇、景山镇发展食用菌。靖宇镇新建扶贫车间。",
+                              "靖宇县脱贫5000人。"])
+    assert [p.name for p in frames.places] == ["靖宇县"]
+
+
+def test_a_common_noun_ending_like_a_place_is_no_place_constraint():
+    # 都市 (a city) is what is asked, not a place the answer must name; 湖州 and 德清县 are
+    assert c.of_question(analyze("三线建设的核心都市是哪一个")).places == ()
+    assert [p.name for p in c.of_question(analyze("湖州2023年GDP是多少")).places] == ["湖州"]
+    assert [p.name for p in c.of_question(analyze("德清县2023年GDP是多少")).places] == ["德清县"]

@@ -33,7 +33,15 @@ from dataclasses import dataclass
 
 from qa.answer.frames import Frame
 from qa.answer.measures import check_measure
-from qa.answer.places import NOT_NAME, Place, level_of, level_word, mentions, places_in
+from qa.answer.places import (
+    NOT_NAME,
+    Place,
+    is_name,
+    level_of,
+    level_word,
+    mentions,
+    places_in,
+)
 from qa.answer.quantity import (
     MONEY,
     SERIES_NAMED_ONCE,
@@ -134,7 +142,7 @@ def of_question(q: Question) -> Constraints:
     places = list(places_in(q.folded))
     # a place named without its suffix (湖州, 靖宇) that the tagger knows as a place
     for term, kind in q.hard.items():
-        if kind in ("place", "ns") and term[0] not in NOT_NAME and not any(
+        if kind in ("place", "ns") and term[0] not in NOT_NAME and is_name(term) and not any(
                 mentions(p, term) or term in p.name for p in places):
             places.append(Place(term, level_of(term)))
     quantity = asked_quantity(q.folded, q.kind)

@@ -4,9 +4,10 @@ under them (see qa.answer.constraints)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from qa.answer.places import Place, places_in
+from qa.answer.places import NOT_NAME, Place, level_of, places_in
 from qa.answer.question import fold
 from qa.answer.times import DATE_IN_TEXT, FULL_DATE, YYYY, Times, times
 
@@ -121,6 +122,15 @@ def document_frames(title: str, date: str, context: str, texts: list[str]) -> Do
     doc_year, plausible = document_year(title, date, head)
     title_places = places_in(fold(title or ""))
     places = title_places or places_in(fold(context or ""))
+    # a title that names the place without its level (靖宇:脱贫攻坚战犹酣, 江西寻乌探索…) whose
+    # text gives the level (靖宇县): the document is about that county
+    cores = _title_cores(fold(title or ""), texts)
+    places = cores + tuple(p for p in places if not any(
+        p.name == x.name or (not p.level and p.name in x.name) for x in cores))
+    if not any(p.level for p in places):
+        # the places the ingest found named most often (the context line's "(共青城市)"),
+        # when the title names none: a headline such as 春风春雨添新绿 says nothing of where
+        places += _context_places(fold(context or ""))
     marks: list[Mark] = []
     for pos, text in enumerate(texts):
         offset = 0
@@ -133,3 +143,49 @@ def document_frames(title: str, date: str, context: str, texts: list[str]) -> Do
             offset = end + 1
     return DocFrames(doc_year, plausible, tuple(places), marks)
 
+
+_LEVEL_SUFFIX = re.compile(r"自治县|[省市县区州旗镇乡]")
+
+
+def _context_places(context: str) -> tuple[Place, ...]:
+    """The administrative places in the bracket that ends a passage context line (see
+    qa.ingest.corpus.main_places)."""
+    m = re.search(r"[(（]([^()（）]+)[)）]\s*$", context)
+    if not m:
+        return ()
+    names = [x.strip() for x in re.split(r"[、,，]", m.group(1))]
+    return tuple(Place(x, level_of(x)) for x in names if len(x) >= 3 and level_of(x))
+
+
+def _title_cores(title: str, texts: list[str]) -> tuple[Place, ...]:
+    """Administrative places of the text (靖宇县) whose name without the suffix the title
+    holds (靖宇), the most often named first; the suffix must end a word (攻坚市场 is no
+    city)."""
+    import jieba
+
+    if not title:
+        return ()
+    found: Counter[str] = Counter()
+    for text in texts:
+        text = fold(text)
+        for m in _LEVEL_SUFFIX.finditer(text):
+            for n in (2, 3, 4):
+                core = text[max(0, m.start() - n):m.start()]
+                if len(core) < n or core[0] in NOT_NAME or core not in title \
+                        or not all("\u4e00" <= ch <= "\u9fff" for ch in core):
+                    continue
+                span = text[m.start() - n:m.end() + 3]
+                ends, pos = set(), 0
+                for w in jieba.cut(span):
+                    pos += len(w)
+                    ends.add(pos)
+                if n + len(m.group(0)) in ends:
+                    found[core + m.group(0)] += 1
+                break
+    # one place per name: the largest unit of that name (靖宇县, not its seat 靖宇镇), which
+    # is what a headline naming 靖宇 is about
+    largest: dict[str, str] = {}
+    for name in sorted(found, key=level_of):
+        largest.setdefault(Place(name, level_of(name)).core, name)
+    return tuple(Place(name, level_of(name)) for name in sorted(
+        largest.values(), key=lambda x: (-found[x], -level_of(x))))

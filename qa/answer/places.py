@@ -51,9 +51,18 @@ def places_in(folded: str) -> tuple[Place, ...]:
         if level and len(word) >= 3 and word[0] not in NOT_NAME and (plain or flag in (
                 "ns", "nr", "nz", "nt")):
             out.setdefault(word, Place(word, level))
-        elif flag == "ns" and len(word) >= 2 and word[0] not in NOT_NAME:
+        elif flag == "ns" and len(word) >= 2 and word[0] not in NOT_NAME and is_name(word):
             out.setdefault(word, Place(word, level if len(word) >= 3 else 0))
     return tuple(out.values())
+
+
+def is_name(word: str) -> bool:
+    """A level suffix needs a name of two characters before it: 都市, 山区, 乡镇 are common
+    nouns, not places (a question's 哪一個都市 asks for a city); only 州 ends many
+    two-character names (杭州, 湖州)."""
+    if not level_of(word) or word.endswith("州"):
+        return True
+    return len(word) - max(len(x) for x in LEVELS if word.endswith(x)) >= 2
 
 
 def level_word(folded: str) -> int:

@@ -47,6 +47,7 @@ AMOUNT = re.compile(r"\d[\d.,]*\s*(?:万|亿|千|百)?\s*"
 # what a figure of money is asked for: a question about these wants an amount in 元 (in the
 # asked window 投了多少钱 reads 投了 钱)
 _ASKS_MONEY = re.compile(r"多少钱|(?<=\s)钱|产值|收入|营收|金额|投资|资金|经费|补助|补贴|奖补|奖励"
+                         r"|贷款|存款|捐款|拨款|融资"
                          r"|预算|分红|税收|利润|销售额|营业额|罚款|罚多少|费用|成本|工资|收费|价格|票价")
 MONEY = re.compile(r"(?:\d[\d.,]*|[零一二两三四五六七八九十百千]+)\s*(?:[万亿千百]\s*)*"
                     r"(?:[美加港欧日澳]?元|港币|台币|英镑|块)|(?:nt\$|\$|¥|￥)\s*\d")

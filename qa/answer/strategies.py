@@ -48,6 +48,10 @@ LIST_CHARS = 500
 # a sentence that opens one aspect of an enumeration: 在“地”方面…, 在资金上…
 _ASPECT = re.compile(r"^(?:在|从|对)?[“「\"]?[\u4e00-\u9fff]{1,6}[”」\"]?(?:方面|层面|上)[，,]?")
 RUN_CHARS = 200  # an explanation run
+# a sum over items or over time (not 总量 as opposed to a rate: GDP总量)
+_ASKS_TOTAL = re.compile(r"一共|总共|共计|合计|总计|累计")
+_STATES_TOTAL = re.compile(r"累计|共计|合计|总计|总共|一共"
+                           r"|共(?:[\u4e00-\u9fff]{0,4})\d")
 SHORT = 25  # a sentence this short is a fragment: its neighbour comes with it
 _DEFINES = re.compile(r"^[”」』\"]?[\u4e00-\u9fff]{0,4}?\s*(?:[(（][^)）]{0,20}[)）])?\s*"
                       r"(?:[，,]?是指|是|[，,]?即|[，,]?指|就是|包括|主要包括|分别是|：|:|[，,]?一是"
@@ -140,11 +144,32 @@ def _fact(ans: Context, ev: Evidence) -> list[Sentence]:
     # the asked thing, not about the one beside it
     c = cons.of_question(ev.question)
     counted = tuple(w for w in c.indicator if w not in ev.question.subject)
-    if c.quantity and states_indicator(best.sentence.folded, counted) is False:
+    states = states_indicator(best.sentence.folded, counted) if c.quantity else True
+    if states is False:
+        # and of the asked kind: a sum of money for 贷款有多少, not the 两条 of a clause that
+        # only names 扶贫
         stating = [x for x in ev.ranked[1:6] if x.typed and x.coverage >= 0.8 * best.coverage
-                   and states_indicator(x.sentence.folded, counted)]
+                   and states_indicator(x.sentence.folded, counted)
+                   and cons.check_quantity(c, x.sentence.folded) is None]
         if stating:
             return window(ans, stating[0].sentence)
+    if not states:
+        # the sentence after it states it (…组建4个工作组。根据86名对口帮扶干部的…)
+        nxt = next_sentence(chosen[-1])
+        if nxt is not None and states_indicator(nxt.folded, counted) and \
+                cons.check_quantity(c, nxt.folded) is None:
+            return [*chosen, nxt]
+    # a total asked (一共, 累计) where the best sentence gives one item's figure and a close
+    # one states the sum: 累计投入8.95亿元, not 投入农业产业扶贫资金7.02亿元
+    if c.quantity and _ASKS_TOTAL.search(ev.question.folded) and \
+            not _STATES_TOTAL.search(best.sentence.folded):
+        totals = [x for x in ev.ranked[1:8] if x.typed and not x.unmet
+                  and x.coverage >= 0.5 * best.coverage
+                  and _STATES_TOTAL.search(x.sentence.folded)
+                  and states_indicator(x.sentence.folded, counted) is not False
+                  and cons.check_quantity(c, x.sentence.folded) is None]
+        if totals:
+            return window(ans, totals[0].sentence)
     # the best sentence introduces the topic and the next says what is asked of it (项目…
     # 每周期14.5个月。/ 每个周期分红260万元): the words next to the question word decide
     nxt = next_sentence(chosen[-1])
