@@ -78,7 +78,8 @@ def document_handlers(engine: Engine, max_upload_mb: float, max_files: int
         ok, messages = check_upload(paths, max_upload_mb, max_files)
         lines = [f"✗ {m}" for m in messages]
         if ok:
-            progress(0, desc="读取与索引…")
+            # counted from the start (0 / 2 个文件): the bar never shows a bare percentage
+            progress((0, len(ok)), desc="读取与索引…", unit="个文件")
             lines += _ingested(engine, ok)
         return ("\n".join(lines) or "没有可导入的文件。", *refresh_docs(), None)
 
