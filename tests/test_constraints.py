@@ -24,6 +24,8 @@ def _years(text: str, doc_year: int | None = None) -> set[int]:
     ("过去一年，全市新增就业3.1万人。", 2024, {2023}),
     ("今年经济社会发展的主要预期目标是：地区生产总值增长6%左右。", 2024, {2024}),
     ("依据《2022年度考核办法》实施。", None, set()),  # a year inside a document's name
+    ("於二零零五年七月一日，電腦學系遷移到資訊學院。", None, {2005}),  # Chinese digits
+    ("一九四九年十月一日成立。", None, {1949}),
 ])
 def test_times_read_the_time_of_a_figure_not_its_base(text, doc_year, years):
     assert _years(text, doc_year) == years
@@ -266,6 +268,16 @@ def test_a_sentence_saying_the_asked_thing_of_another_place_does_not_answer(ques
     assert (got.found if got else None) == unmet
 
 
+def test_one_character_of_role_is_enough_in_a_document_that_never_names_the_asked_place():
+    wanted = c.of_question(analyze("迷宫的十字路剧场版在印尼的票房是多少"))
+    sentence = fold("该片于2003年4月19日上映，在日本有32亿日元的票房收益。")
+    got = c.check_place(wanted, sentence, "", Frame(), sentence, sentence)
+    assert got is not None and got.found == "日本"
+    # the document names the asked place elsewhere: the sentence may be one of several
+    doc = sentence + fold("2004年该片在印尼上映。")
+    assert c.check_place(wanted, sentence, "", Frame(), doc, sentence) is None
+
+
 @pytest.mark.parametrize(("question", "sentence", "unmet"), [
     ("2013年2月哥伦比亚银行宣布以多少美元并购渣打银行（巴拿马）",
      "2013年2月哥伦比亚银行宣布以21亿美元并购汇丰银行（巴拿马）。", "汇丰银行"),
@@ -290,6 +302,18 @@ def test_a_member_of_a_series_the_document_numbers_but_never_names_is_unmet():
     # another series numbered in the document says nothing about this one
     other = fold("第二次直奉战争爆发。") + sentence
     assert c.check_ordinals(wanted, sentence, sentence, other) is None
+
+
+def test_a_number_sign_names_the_member_as_hao_does():
+    wanted = c.of_question(analyze("10号槽钢厚度是多少"))
+    assert c.check_ordinals(wanted, fold("规格10#槽钢是100*48*5.3。"), "") is None
+    assert c.check_ordinals(wanted, fold("规格16#槽钢是160*63*6.5。"), "").found == "16号"
+
+
+def test_the_figure_right_after_the_asked_rate_word_is_the_one_asked():
+    wanted = c.of_question(analyze("玻璃的比重是多少"))
+    assert c.check_quantity(wanted, fold("钢化玻璃的比重是2.4～2.8g/cm^3。")) is None
+    assert c.check_quantity(wanted, fold("玻璃产量为2.4亿吨。")).kind == "quantity"
 
 
 def test_asking_which_member_of_a_series_is_not_asking_a_quantity():

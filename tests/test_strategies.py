@@ -446,3 +446,21 @@ def test_a_count_question_answered_by_an_article_only_is_refused(tmp_path):
 def test_the_figure_of_what_is_asked_is_in_the_answer(tmp_path, text, question, figure):
     docs = [{"id": "my", "title": "绵江市对口帮扶壤山县", "text": text}]
     assert figure in answerer_over(docs, tmp_path).ask(question).answer
+
+
+def test_a_weaker_match_elsewhere_does_not_answer_for_the_sentence_a_constraint_rejected(
+        tmp_path):
+    # the film's figure is for 日本, not the asked 印尼; the other document names 印尼 and
+    # 票房 but not the film: the answer is the partial one, not that document's figure
+    docs = [{"id": "film", "title": "迷宫的十字路",
+             "text": "迷宫的十字路是青山刚昌漫画系列的第7部剧场版，于2003年4月19日上映，"
+                     "在日本有32亿日元的票房收益。"},
+            {"id": "market", "title": "东南亚电影市场",
+             "text": "印尼的电影院数量近年快速增加，动画剧场版在印尼的票房收益约为5亿印尼盾。"}]
+    answerer = answerer_over(docs, tmp_path)
+    ans = answerer.ask("迷宫的十字路剧场版在印尼的票房收益是多少", mode="bm25")
+    assert not ans.found and "印尼盾" not in ans.answer
+    assert ans.answer.startswith("资料中没有找到印尼的数据，只有日本的")
+    assert "32亿日元" in ans.answer
+    met = answerer.ask("迷宫的十字路剧场版在日本的票房收益是多少", mode="bm25")
+    assert met.found and "32亿日元" in met.answer

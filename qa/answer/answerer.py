@@ -148,9 +148,10 @@ class Answerer:
         ev.predicate = best.predicate
         ev.confidence = self.found_model.score(ev.summary()) - self.found_model.threshold
         closest = ev.closest
-        if closest is not None and (best.unmet or ev.confidence < 0):
-            # nothing that meets the question's constraints answers: when the closest
-            # sentence would have answered but for them, say what it is about instead
+        if closest is not None and (best.unmet or ev.confidence < 0 or _outmatched(best, closest)):
+            # nothing that meets the question's constraints answers (or only a weaker match
+            # in another document): when the closest sentence would have answered but for
+            # them, say what it is about instead
             probe = Evidence(q, hits, ev.support, [closest], matcher=matcher)
             probe.subject = self._subject_share(q, closest)
             if self.found_model.score(probe.summary()) >= self.found_model.threshold:
@@ -451,6 +452,15 @@ def _neighbours(s: Sentence) -> list[Sentence]:
 
 _QUESTION_NUMBER = re.compile(r"第?\d+(?:\.\d+)?[^\d\s年月日]?"
                               r"|第[一二三四五六七八九十百]+[届次期代版条号章]")
+
+
+def _outmatched(best: Scored, closest: Scored) -> bool:
+    """The sentence that failed a constraint matches the question better than the best one
+    that meets them, which is in another document: the question is about the failed
+    sentence's subject (名侦探柯南's 票房 in 日本, asked in 印尼), and another document's
+    weaker match is more likely an accident than the answer."""
+    return closest.score >= best.score and \
+        closest.sentence.hit.passage.doc_id != best.sentence.hit.passage.doc_id
 
 
 def _numbers_missing(q: Question, best: Scored) -> float:

@@ -51,13 +51,14 @@ from qa.answer.quantity import (
     bare_amount,
     counted,
     indicator_words,
+    names_figure_of_asked_rate,
     ordinal_name,
     ordinals,
     quantities,
     series_members,
 )
 from qa.answer.question import NAME_TAGS, Question, _posseg, question_kind
-from qa.answer.times import Times, days, leading_time, times
+from qa.answer.times import Times, arabic_years, days, leading_time, times
 
 # 第一次, 第一位: mostly 'the first time', 'the first one to', not a member of a named series
 _FIRST_TIME = frozenset({"次", "位", "名", "场", "回"})
@@ -215,7 +216,7 @@ def check_time(c: Constraints, own: Times, frame: Frame, quantity: bool,
         if c.years & frame.plausible:
             return None
         return Unmet("year", asked, "、".join(f"{y}年" for y in sorted(frame.plausible)))
-    if c.years and passage and not any(str(y) in passage for y in c.years):
+    if c.years and passage and not any(str(y) in arabic_years(passage) for y in c.years):
         around = times(passage)
         if around.years and not any(a <= y <= b for y in c.years for a, b in around.periods):
             return Unmet("year", asked, _fmt_years(Times(around.years)))
@@ -227,28 +228,29 @@ def check_place(c: Constraints, folded: str, before: str, frame: Frame,
     """The asked place must be the sentence's: named in it (or earlier in its paragraph), or
     the document's place when the sentence names no other place of that level and speaks at
     that level (全县 is not an answer about a city). A name without its level (瑞金, 美国)
-    conflicts with a sentence that names another such place in a passage that never names
-    the asked one (在美国开设 for 在英国开的), and with a document about an administrative
-    place that never mentions it."""
+    conflicts with a sentence that names another such place in its role in a passage that
+    never names the asked one (在美国开设 for 在英国开的), and with a document about an
+    administrative place that never mentions it."""
     for p in c.places:
         if mentions(p, folded) or mentions(p, before):
             continue
-        if not p.level and passage and not mentions(p, passage) and \
-                question_kind(c.question) != "place":  # 美国和墨西哥以及哪一国: the rival is asked
-            rival = _rival_in_slot(p.name, c.question, folded,
-                                   lambda: [x.name for x in places_in(folded) if not x.level])
-            if rival:
-                return Unmet("place", p.name, rival)
-        own = [x for x in places_in(folded) if x.level == p.level] if p.level else []
+        context = frame.heading_places + frame.places
+        if not p.level:
+            # the role is two characters around it, one (在日本有…票房 for 在印尼的票房) when
+            # neither the document nor its title names the asked place; unless a place is
+            # what is asked (美国和墨西哥以及哪一国)
+            asked = question_kind(c.question) == "place"
+            unnamed = bool(doc_text) and not mentions(p, doc_text) and not any(
+                mentions(p, x.name) or mentions(x, p.name) for x in context)
+            rival = "" if asked or not passage or mentions(p, passage) else \
+                _place_rival(p.name, c.question, folded, width=1 if unnamed else 2)
+            others = [x.name for x in context if x.level]  # a document about such a place
+            if rival or (unnamed and others):
+                return Unmet("place", p.name, rival or others[0])
+            continue
+        own = [x for x in places_in(folded) if x.level == p.level]
         if own:
             return Unmet("place", p.name, "、".join(x.name for x in own))
-        context = frame.heading_places + frame.places
-        if not p.level:  # 瑞金, 美国: only a document about another place that never names it
-            others = [x for x in context if x.level]
-            if others and doc_text and not mentions(p, doc_text) and not any(
-                    mentions(p, x.name) or mentions(x, p.name) for x in context):
-                return Unmet("place", p.name, others[0].name)
-            continue
         spoken = level_word(folded) or level_word(before)
         if any(mentions(p, x.name) or mentions(x, p.name) for x in context):
             if spoken and p.level and spoken != p.level:
@@ -262,24 +264,31 @@ def check_place(c: Constraints, folded: str, before: str, frame: Frame,
     return None
 
 
+def _place_rival(name: str, question: str, folded: str, width: int = 2) -> str:
+    """Another place without a level (日本 for 印尼) in the asked place's role in the sentence."""
+    return _rival_in_slot(name, question, folded,
+                          lambda: [x.name for x in places_in(folded) if not x.level], width)
+
+
 def _rival_in_slot(name: str, question: str, folded: str,
-                   candidates: Callable[[], list[str]]) -> str:
+                   candidates: Callable[[], list[str]], width: int = 2) -> str:
     """A name of `candidates` that the sentence has where the question has `name`: the same
-    two characters follow it (意大利王室 / 英国王室) or precede it (张季鸾、王芸生 /
+    `width` characters follow it (意大利王室 / 英国王室) or precede it (张季鸾、王芸生 /
     张季鸾、胡政之). The sentence then says the asked thing of another place, person or work."""
     at = question.find(name)
     if at < 0:
         return ""
-    after = question[at + len(name):at + len(name) + 2]
-    before = question[max(0, at - 2):at]
-    if not ((len(after) == 2 and after in folded) or (len(before) == 2 and before in folded)):
+    after = question[at + len(name):at + len(name) + width]
+    before = question[max(0, at - width):at]
+    after, before = (after if len(after) == width else ""), (before if len(before) == width else "")
+    if not ((after and after in folded) or (before and before in folded)):
         return ""  # no slot to stand in: the tagger need not run
     for x in candidates():
         if x in question or name in x or x in name or x[0] == name[0]:
             continue  # 封平 for 封为平: a variant of the same name, not another one
         for m in re.finditer(re.escape(x), folded):
-            if (len(after) == 2 and folded[m.end():m.end() + 2] == after) or \
-                    (len(before) == 2 and folded[max(0, m.start() - 2):m.start()] == before):
+            if (after and folded[m.end():m.end() + width] == after) or \
+                    (before and folded[max(0, m.start() - width):m.start()] == before):
                 return x
     return ""
 
@@ -318,7 +327,8 @@ def check_quantity(c: Constraints, folded: str) -> Unmet | None:
         return None
     names = {"rate": "增长率或比重", "per_unit": "人均或单位数值", "amount": "总量"}
     fits = c.quantity in have or (c.quantity == "per_unit" and "amount" in have
-                                   and "每" in part)
+                                   and "每" in part) or (
+        c.quantity == "rate" and names_figure_of_asked_rate(c.question, folded))
     if fits and c.money and not (MONEY.search(part) or bare_amount(part)):
         return Unmet("quantity", "金额", "其他数量")
     if fits:
@@ -348,7 +358,7 @@ def check(c: Constraints, folded: str, before: str, frame: Frame, doc_year: int 
         if not own:
             own = leading_time(before, doc_year) if before else Times()
             own = Times(own.years, own.periods, times(folded, doc_year).subyear)
-        doc_has_year = not doc_text or all(str(y) in doc_text for y in c.years)
+        doc_has_year = not doc_text or all(str(y) in arabic_years(doc_text) for y in c.years)
         out.append(check_time(c, own, frame, bool(c.quantity), doc_has_year, passage))
     if c.places:
         out.append(check_place(c, folded, before, frame, doc_text, passage))
@@ -374,6 +384,8 @@ def describe(unmet: list[Unmet]) -> str:
         return "资料中没有找到全年的数据，只有部分时段的"
     if u.kind == "place" and u.found:
         return f"资料中没有找到{u.asked}的数据，只有{u.found}的"
+    if u.kind == "place" and not level_of(u.asked):
+        return f"资料中没有找到关于{u.asked}的内容"
     if u.kind == "place":
         return f"资料中没有找到{u.asked}这一级的数据"
     if u.kind == "quantity" and u.found:

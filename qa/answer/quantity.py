@@ -31,6 +31,16 @@ def _asks_rate(q: str) -> bool:
     return bool(_CHANGE_ASKED.search(q) and not _COUNT_UNIT.search(q))
 
 
+def names_figure_of_asked_rate(folded_question: str, folded: str) -> bool:
+    """The sentence gives the figure right after the rate word the question asks by (玻璃的比重是
+    多少 / 钢化玻璃的比重是2.4～2.8g/cm^3): that figure is the one asked, whatever its unit."""
+    for m in _RATE_WORD.finditer(folded_question):
+        if len(m.group(0)) >= 2 and re.search(
+                re.escape(m.group(0)) + r"\s*(?:是|为|约为|约|达到?|:|：)?\s*[约近]?\d", folded):
+            return True
+    return False
+
+
 _ASKS_PER_UNIT = re.compile(r"人均|户均|亩均|平均每|每(?:万|百|千|十)?(?:人|户|亩|元|平方|公顷|名)")
 RATE_VALUE = re.compile(r"\d(?:[\d.,]*)\s*(?:%|％|‰|个百分点)|百分之[零一二三四五六七八九十百点]+"
                          r"|[一二三四五六七八九十两]+分之[一二三四五六七八九十]+|半数|\d+\s*/\s*\d+"
@@ -110,7 +120,7 @@ def quantities(folded: str) -> set[str]:
 _HAN_NUM = "零〇一二两三四五六七八九十百千"
 ORDINAL = re.compile(rf"第\s*(\d+|[{_HAN_NUM}]+)\s*"
                       r"(届|任|期|批|代|版|季|集|轮|名|章|节|条|部|号|阶段|次|位|座|级|军|师|团|场|回)"
-                      r"|(?<![\d.月a-z])(\d+[a-z]?)\s*(号线|线|路|号)"
+                      r"|(?<![\d.月a-z])(\d+[a-z]?)\s*(号线|线|路|号|#)"
                       r"(?![\u4e00-\u9fff]?[年月日])"
                       rf"|(?<![\d{_HAN_NUM}哪几每上下本这该])(\d{{1,2}}|[{_HAN_NUM}]{{1,3}})\s*(世纪)"
                       r"|(首)(届|任|次|位|批|期)")
@@ -169,7 +179,8 @@ def series_members(folded: str) -> frozenset[tuple[str, str, str]]:
         at = next(i for i in range(0, len(groups), 2) if groups[i])
         value = _number_value(groups[at])
         if value is not None:
-            out.add((value, groups[at + 1], folded[m.end():m.end() + 2]))
+            unit = "号" if groups[at + 1] == "#" else groups[at + 1]  # 10#槽钢 is 10号槽钢
+            out.add((value, unit, folded[m.end():m.end() + 2]))
     return frozenset(out)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.text.numbers import han_value
 
@@ -29,6 +30,19 @@ _LEAD = re.compile(rf"^\s*[（(]?\s*[一二三四五六七八九十\d]*[、.．)
                    r"|(过去一年|去年|今年|本年|当年))")
 
 
+_HAN_DIGIT = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_HAN_YEAR = re.compile(r"(?<![〇零一二三四五六七八九十百千万])[〇零一二三四五六七八九]{4}(?=\s*年)")
+
+
+@lru_cache(maxsize=256)
+def arabic_years(folded: str) -> str:
+    """二零零五年 -> 2005年, of the same length (offsets into the text still hold): years
+    written in Chinese digits are years too."""
+    if not _HAN_YEAR.search(folded):
+        return folded
+    return _HAN_YEAR.sub(lambda m: m.group(0).translate(_HAN_DIGIT), folded)
+
+
 @dataclass(frozen=True)
 class Times:
     """The times a piece of text states: years, periods (first, last), and whether one of
@@ -51,6 +65,7 @@ def _in_title_brackets(text: str, at: int) -> bool:
 def times(folded: str, doc_year: int | None = None) -> Times:
     """The years and periods a folded text states as its own time (bases of comparison and
     years inside 《》 excluded; relative years resolved against `doc_year`)."""
+    folded = arabic_years(folded)
     years: set[int] = set()
     periods: list[tuple[int, int]] = []
     taken: list[tuple[int, int]] = []
