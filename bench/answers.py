@@ -51,6 +51,9 @@ SETS = {  # name: (corpus name, question file, kind)
     # a second development set over the default corpus (cross-document, two-part, definition,
     # how, list questions), written without reading heldout: tune here, report heldout
     "dev2": ("seeds", ROOT / "bench/data/default_dev2.jsonl", "dev"),
+    # a third, written later by another hand (person, definition, two-part, cross-document,
+    # absent-attribute and shifted questions) without reading heldout
+    "dev3": ("seeds", ROOT / "bench/data/default_dev3.jsonl", "dev"),
     "variants": ("seeds", ROOT / "bench/data/seed_variants.jsonl", "dev"),
     # policy documents of other genres (communiqués, work reports, plans, a Traditional
     # regulation), written for this project: tune on policy-dev only

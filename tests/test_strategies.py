@@ -464,3 +464,31 @@ def test_a_weaker_match_elsewhere_does_not_answer_for_the_sentence_a_constraint_
     assert "32亿日元" in ans.answer
     met = answerer.ask("迷宫的十字路剧场版在日本的票房收益是多少", mode="bm25")
     assert met.found and "32亿日元" in met.answer
+
+
+def test_a_part_that_finds_the_earlier_parts_sentence_again_also_gets_its_neighbour(tmp_path):
+    # the second part matches the first part's sentence best (茶园, 扶贫资金); its figure is
+    # in the sentence before
+    docs = [{"id": "pw", "title": "平武县生态扶贫",
+             "text": "平武县探索生态扶贫模式。近年来安排1.9亿元，重点支持示范园。"
+                     "平武发展茶园13.5万亩，茶园扶贫资金总产值1.37亿元。全县森林覆盖率达到76%。"}]
+    ans = answerer_over(docs, tmp_path).ask("平武茶园一共发展了多少亩，这些年扶贫资金安排了多少",
+                                            mode="bm25")
+    assert ans.found and "13.5万亩" in ans.answer and "1.9亿元" in ans.answer
+    assert "76%" not in ans.answer
+
+
+def test_two_places_of_the_collection_are_each_answered_from_their_own_document(tmp_path):
+    # 平武 is a county the 绵阳 article names (平武县), not that article's own place, and
+    # the tagger cuts 靖宇和平武 as 靖宇/和平/武; no 分别 or 各 says "each"
+    docs = [{"id": "jy", "title": "靖宇县脱贫攻坚",
+             "text": "靖宇县乡村旅游扶贫方面，国家旅游局批复该县乡村旅游扶贫重点村25个。"
+                     "靖宇县实行县级领导包乡镇、部门包村。"},
+            {"id": "my", "title": "绵阳市脱贫攻坚纪实",
+             "text": "绵阳市北川县发展茶叶产业。平武县的白马王朗景区带村旅游扶贫模式入选年鉴。"
+                     "平武县实行县级领导包村、干部包户。"}]
+    answerer = answerer_over(docs, tmp_path)
+    ans = answerer.ask("靖宇和平武的旅游扶贫有啥成果", mode="bm25")
+    assert ans.found and "25个" in ans.answer and "白马王朗" in ans.answer
+    ans = answerer.ask("靖宇、平武的县领导是怎么包保的", mode="bm25")
+    assert ans.found and "包乡镇" in ans.answer and "干部包户" in ans.answer

@@ -35,6 +35,7 @@ from qa.answer.evidence import (
     score_sentences,
 )
 from qa.answer.frames import DocFrames, document_frames
+from qa.answer.places import places_in
 from qa.answer.question import (
     MAX_QUESTION_CHARS,
     Question,
@@ -92,8 +93,11 @@ class Answerer:
         if q.parts is not None:
             return multipart.parts(self, q, top_k, mode, exclude_docs)
         ev = self.gather(q, top_k, mode, exclude_docs)
+        # places of the collection: the documents' own, and those the passages name with
+        # their level (平武县 in an article about 绵阳), which the tagger may cut (靖宇和平武)
         names = [x.core for h in ev.hits for x in self.frames(h.passage.doc_id).places
-                 if x.level]
+                 if x.level] + [x.core for h in ev.hits for x in places_in(match_text(h.passage))
+                                if x.level]
         pair = split_names(q.text, names, [t for t, k in q.hard.items()
                                            if k in ("place", "ns", "person")])
         if pair is not None:  # two places of the collection asked at once (湖州和于都…分别)

@@ -59,9 +59,10 @@ def parts(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
             warnings.append(f"{label}: {ev.reason}")
             continue
         run, _, _ = choose(ans, ev)
+        if all(_index_of(chosen, s) for s in run):
+            run = run + _beside(ev, run)
         for s in run:
-            same = [i for i, c in enumerate(chosen)
-                    if c.hit.passage.id == s.hit.passage.id and c.start == s.start]
+            same = _index_of(chosen, s)
             if same:  # one sentence answers both parts: 2019年、2020年：…
                 for i in same:
                     if label not in labels[i].split("、"):
@@ -83,6 +84,28 @@ def parts(ans: Context, q: Question, top_k: int, mode: str, exclude) -> Answer:
         out.segments.append({"label": "", "text": note, "n": None})
         out.partial = True
     return out
+
+
+def _index_of(chosen: list[Sentence], s: Sentence) -> list[int]:
+    return [i for i, c in enumerate(chosen)
+            if c.hit.passage.id == s.hit.passage.id and c.start == s.start]
+
+
+def _beside(ev, run: list[Sentence]) -> list[Sentence]:
+    """A part whose best sentence an earlier part already gave (一个周期分红多少，到现在已经分了
+    多少: the second part elides 分红 and finds the first part's sentence again) also gets the
+    sentence right before or after it that, for this part, states the asked kind of value,
+    meets the constraints and scores nearly as high: two things asked together are mostly
+    told together (每个周期分红260万元… 目前已为贫困户分红80万元)."""
+    top = ev.ranked[0].score
+    for x in ev.ranked[1:10]:
+        s = x.sentence
+        if x.unmet or x.typed is not True or x.score < 0.85 * top or _index_of(run, s):
+            continue
+        if any(s.hit.passage.id == r.hit.passage.id and abs(s.index - r.index) == 1
+               for r in run):
+            return [s]
+    return []
 
 
 def _interleave(lists: list[list]) -> list:

@@ -217,10 +217,13 @@ def split_names(question: str, names: list[str], named: list[str] = ()) -> Parts
     m = re.search(rf"((?:{alt})[市县区省州]?)(?:{_CONJ})((?:{alt})[市县区省州]?)", q)
     if not m or m.group(1) == m.group(2):
         return None
-    if not any(term_in(n, fold(x)) for x in m.groups() for n in names if n):
+    known = [any(term_in(n, fold(x)) for n in names if n) for x in m.groups()]
+    if not any(known):
         return None  # two of the question's own names, neither a place of the collection
     rest = q[m.end():]
-    if not (re.search(r"分别|各自|各(?=[\u4e00-\u9fff])|都", rest) or _NUMBER.search(rest)):
+    # two places of the collection (寻乌、靖宇的县领导是怎么分工包保的) are asked about each
+    if not (all(known) or re.search(r"分别|各自|各(?=[\u4e00-\u9fff])|都", rest)
+            or _NUMBER.search(rest)):
         return None
     a, b = m.group(1), m.group(2)
     start, end = m.span()
