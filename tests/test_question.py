@@ -21,6 +21,10 @@ from qa.errors import InputError
     ("寻乌县是怎样用示范带动脱贫的", "how"),
     ("为什么要搞产业扶贫", "why"),
     ("非洲气候带", "definition"),
+    ("老农夫品牌请来代言的那个主持人叫什么", "person"),  # a person's role, then 叫什么
+    ("这本书的作者叫什么", "person"),
+    ("那个国家叫什么", "entity"),
+    ("这条河叫什么", "entity"),
 ])
 def test_kinds(q, kind):
     assert analyze(q).kind == kind

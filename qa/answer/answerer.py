@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from qa.answer import absent
 from qa.answer import constraints as cons
 from qa.answer.abbrev import full_forms
 from qa.answer.compose import Answer, Citation, Evidence, compose
@@ -28,10 +29,8 @@ from qa.answer.evidence import (
     Matcher,
     Scored,
     context_grams,
-    has_answer_type,
     load_found_model,
     load_sentence_ranker,
-    numbers,
     score_sentences,
 )
 from qa.answer.frames import DocFrames, document_frames
@@ -55,11 +54,7 @@ from qa.text.normalize import normalize_query
 __all__ = ["MAX_QUESTION_CHARS", "Answer", "Answerer", "Citation", "clean_question",
            "question_kind"]
 
-_ASKS_YEAR = re.compile(r"哪一?年|何年|几几年|什么年份|哪个年份")
-_YEAR_VALUE = re.compile(r"\d{2,4}\s*年|[一二三四五六七八九〇零十]{2,4}年")
-# 多少 / 几个 asking for a count; not 这几年, 20几所, 几千年来
-_ASKS_QUANTITY = re.compile(r"(?<![\d这那])(?:多少|几[个名户人项次倍条家所座台辆只件位种批期届岁"
-                            r"天])(?![千百十]年来)|多[大高长远重深宽]")
+
 
 
 class Answerer:
@@ -167,10 +162,19 @@ class Answerer:
         if ev.confidence < 0:
             ev.reason = (f"best sentence matches too weakly (terms {best.coverage:.2f}, "
                          f"cosine {best.sentence.hit.dense:.2f}, score {ev.confidence:+.2f})")
-        elif self._value_absent(q, ev) or _untyped(q, ev.ranked[0]):
+        elif absent.value_absent(q, ev) or absent.untyped(q, ev.ranked[0]):
             ev.reason = "the sentences about the question state no number"
             ev.absent = True
+        elif self._items_absent(q, ev):
+            ev.reason = "the collection names the numbered term but never spells out its items"
+            ev.absent, ev.missing = True, "具体内容"
         return ev
+
+    def _items_absent(self, q: Question, ev: Evidence) -> bool:
+        from qa.answer.strategies import defining, term_subject
+
+        return absent.items_absent(q, ev, term_subject(q),
+                                   lambda term, hits: defining(self, term, hits))
 
     def _defines_asked_term(self, q: Question, ev: Evidence) -> bool:
         """A question for what a quoted or numbered term means (“七清”是清哪七样) whose term a
@@ -281,26 +285,6 @@ class Answerer:
             self._doc_text.clear()
             self._generation = gen
 
-    def _value_absent(self, q: Question, ev: Evidence) -> bool:
-        """A question for a quantity (多少户) or a year (哪一年) whose best sentence says nearly
-        all the question says but not the value, and no sentence nearly as close holds it: the
-        topic is there, the value is not (绵阳累计选派名第一书记, the figure lost in
-        extraction; 黑果花楸228亩 for 带动了多少贫困户)."""
-        year = bool(_ASKS_YEAR.search(q.folded))
-        if q.kind == "code" or not (year or _ASKS_QUANTITY.search(q.folded)):
-            return False
-        best = ev.ranked[0]
-        if best.own < 0.5:
-            return False
-        close = [x.sentence for x in ev.ranked[:10] if x.coverage >= 0.6 * best.coverage]
-        # the value often sits in the sentence after (or, for 这一年, before) the topic's;
-        # a neighbour must hold the asked kind of number (多少人 -> N人), not just any number
-        near = [n for s in close for n in _neighbours(s)]
-        if year:
-            return not any(_YEAR_VALUE.search(s.folded) for s in close + near)
-        return not (any(has_answer_type("number", s.folded, "") for s in close)
-                    or any(has_answer_type("number", s.folded, q.folded) for s in near))
-
     def _named_terms(self, q: Question, hits: list[Hit]) -> tuple[list[Hit], str]:
         """Hits whose document mentions every named term of the question.
 
@@ -410,8 +394,8 @@ class Answerer:
             return ans
         if best is not None and ev.absent:
             # the topic is there, the asked value is not: say so, and cite what is said
-            text = (f"资料中没有找到“{subject}”所问的数字。" if subject
-                    else "资料中没有找到所问的数字。")
+            text = (f"资料中没有找到“{subject}”所问的{ev.missing}。" if subject
+                    else f"资料中没有找到所问的{ev.missing}。")
             ans = compose(q, [best.sentence], [], passages, notes)
             ans.found, ans.partial = False, True
             ans.answer = f"{text}相关的内容：{ans.answer}"
@@ -419,39 +403,6 @@ class Answerer:
             return ans
         text = (f"资料中没有找到关于“{subject}”的内容。" if subject else "资料中没有找到相关内容。")
         return Answer(q.text, text, False, [], passages, q.kind, q.text, notes)
-
-
-# 多少, 几个: the question asks for a count; not 这几年, 20几所, 第几 (an ordinal, often 第二)
-_ASKS_COUNT = re.compile(r"多少|(?<![这那第\d十])几(?!乎)")
-# another question word: the number is the question's context (在哪里…20几所)
-_OTHER_ASK = re.compile(r"哪|谁|什么|何")
-
-
-def _untyped(q: Question, best: Scored) -> bool:
-    """A question for a number (多少名第一书记) whose best sentence states no number at all
-    beyond the question's own, nor does the sentence after it, which the answer would quote
-    with it: the answer would be a sentence about the topic without any figure. (Any number
-    will do: 约有150万 answers 多少人 though it lacks the 人; measured, a unit-typed test
-    refused 19 right answers of CMRC and DRCD.)"""
-    if q.kind != "number" or best.typed is not False or not _ASKS_COUNT.search(q.folded) \
-            or _OTHER_ASK.search(q.folded):
-        return False
-    from qa.answer.strategies import next_sentence
-
-    own = set(numbers(q.folded))
-    nxt = next_sentence(best.sentence)
-    texts = [best.sentence.folded] + ([nxt.folded] if nxt is not None else [])
-    # 一个/一片/一批 before a noun is an article (就是一个实例), not a figure
-    return not any(n not in own and not _ARTICLE.fullmatch(n)
-                   for t in texts for n in numbers(t))
-
-
-_ARTICLE = re.compile(r"一[个片批种项些位名条家次座只件块]")
-
-
-def _neighbours(s: Sentence) -> list[Sentence]:
-    sents = split_sentences(s.hit)
-    return [sents[i] for i in (s.index - 1, s.index + 1) if 0 <= i < len(sents)]
 
 
 _QUESTION_NUMBER = re.compile(r"第?\d+(?:\.\d+)?[^\d\s年月日]?"

@@ -81,6 +81,7 @@ class Evidence:
     matcher: Matcher | None = None
     subject: float = 1.0  # share of the question's subject in the best sentence + context
     absent: bool = False  # the topic is there, the asked number or date is not
+    missing: str = "数字"  # what is absent: 数字, or 具体内容 for a term never spelled out
     # the closest sentence fails a constraint of the question (another year, place, kind of
     # quantity) and none that meets them answers: what it fails, and the sentence
     unmet: list[cons.Unmet] = field(default_factory=list)

@@ -75,6 +75,11 @@ _BARE_AMOUNT = re.compile(r"(?<![\d.])\d{2,}(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(
                           rf"(?![\d.%％‰°℃a-z]|\s*[{_MEASURE}])")
 
 
+# a span in quotes or title marks (no nesting; short, as names are)
+_QUOTED_SPAN = re.compile(r"“[^”]{1,30}”|「[^」]{1,30}」|『[^』]{1,30}』|《[^》]{1,30}》"
+                          r"|\"[^\"]{1,30}\"")
+
+
 def asked_unit(question: str) -> str:
     """The unit a quantity question names: 多少户 -> 户, 多少钱 -> 元, 几个 -> '' (个 is any)."""
     if re.search(r"多少钱|多少资金|多少经费|多少投资", question):
@@ -86,6 +91,9 @@ def asked_unit(question: str) -> str:
     m = re.search(r"(?:多少|几)([\u4e00-\u9fff]{1,4}?)(?:户|人口|人)(?![\u4e00-\u9fff])", question)
     if m:
         return "户" if question[m.end() - 1] == "户" else "人"
+    # 多少贫困人口脱贫了: 人口 is a noun of its own, whatever verb follows it
+    if re.search(r"(?:多少|几)[\u4e00-\u9fff]{0,4}?人口", question):
+        return "人"
     return ""
 
 
@@ -100,10 +108,17 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
     question itself says (its own years and numbers do not count). None: no type asked."""
     if kind == "number":
         own = set(numbers(question))
-        found = [n for n in numbers(folded) if n not in own]
+        # a number inside quotes or title marks names a programme or a work (「一个托底、五个
+        # 全覆盖」, 《1984》): it is not a figure the sentence states
+        unquoted = _QUOTED_SPAN.sub("", folded)
+        found = [n for n in numbers(unquoted) if n not in own]
         unit = asked_unit(question)
         if unit and found:  # 多少户 wants a number of 户, not the 亩 next to it
-            if re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿余多])?{unit}", folded):
+            if re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿余多])?{unit}", unquoted):
+                return True
+            # 22.7万建档立卡贫困人口: the counted noun between the number and its 人口
+            if unit == "人" and re.search(r"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿余多])?"
+                                         r"[\u4e00-\u9fff]{0,6}?人口", unquoted):
                 return True
             # a price is often written bare (150-300就够了): a number with no unit at all
             return unit == "元" and bool(_BARE_AMOUNT.search(folded))

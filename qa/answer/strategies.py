@@ -312,7 +312,8 @@ def term_subject(q: Question) -> str:
     the noun phrase before 是什么/指什么."""
     if q.exact_terms:
         return max(q.exact_terms, key=len)
-    m = re.match(r"^(?:什么是|何谓|请问)?(.{2,20}?)(?:到底|具体|究竟)?(?:是什么|是指什么|指什么|"
+    m = re.match(r"^(?:什么是|何谓|请问)?(.{2,20}?)(?:到底|具体|究竟|分别|都)?"
+                 r"(?:是什么|是指什么|指什么|"
                  r"是啥|的含义|的意思|指的是|包括哪些|包括什么|有哪些内容|是怎么回事|是怎么个|"
                  r"怎么个|是个什么|是哪[一二三四五六七八九十两几些]|是怎么规定|怎么规定|"
                  r"(?:都|具体)?(?:有哪些|包括哪些|是哪些)$)", q.folded)
@@ -323,7 +324,7 @@ def term_subject(q: Question) -> str:
         # asks for an attribute of the person, the phrase stays whole
         if q.places or re.match(r"[\d一二三四五六七八九十两]", rest):
             term = rest
-        return term.strip("“”\"「」 ")
+        return term.strip("“”\"「」 ,，、")
     return ""
 
 
