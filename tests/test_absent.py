@@ -57,3 +57,39 @@ def test_figures_in_a_quoted_programme_name_are_not_the_asked_count(answerer):
 ])
 def test_spells_out_reads_only_the_clause_around_the_term(sentence, term, expected):
     assert spells_out(term, fold(sentence)) is expected
+
+
+ISLAND = [
+    {"id": "island", "title": "瓦岛",
+     "text": "瓦岛位于海湾东侧，面积约15平方公里。1692年，约翰从英国王室那里获得对瓦岛的所有权，"
+             "当时该岛名为科岛。此后约翰的后人拥有瓦岛，直到1940年代。"},
+    {"id": "italy", "title": "欧洲", "text": "意大利是欧洲国家。"},
+]
+
+
+def test_a_sentence_about_another_place_is_shown_as_such(tmp_path):
+    """The 1692 sentence answers but for the place; the sentence after it says nothing about
+    any place: the answer is partial (意大利 asked, only 英国 there), not 1940年代."""
+    answerer = answerer_over(ISLAND, tmp_path)
+    ans = answerer.ask("约翰哪一年从意大利王室那里获得对瓦岛的所有权", mode="bm25")
+    check_contract(answerer, ans)
+    assert not ans.found and ans.partial
+    assert "意大利" in ans.answer.split("最接近")[0] and "英国" in ans.answer
+    assert answerer.ask("约翰哪一年从英国王室那里获得对瓦岛的所有权", mode="bm25").found
+
+
+@pytest.mark.parametrize("same_doc", [True, False])
+def test_a_clearly_stronger_unmet_sentence_outweighs_a_met_one_in_any_document(same_doc):
+    """The decision behind the partial answer above, with the scores a real model gives:
+    the met sentence of the same passage (此后该岛长期为私人团体所有) is no answer when the
+    unmet one matches the question 1.2 times as well; about as well, the met one answers."""
+    from types import SimpleNamespace as NS
+
+    from qa.answer.answerer import _outmatched
+
+    def scored(doc: str, score: float):
+        return NS(score=score, sentence=NS(hit=NS(passage=NS(doc_id=doc))))
+
+    other = "island" if same_doc else "italy"
+    assert _outmatched(scored(other, 1.0), scored("island", 1.3))
+    assert not _outmatched(scored(other, 1.0), scored("island", 1.1))

@@ -46,6 +46,8 @@ def test_periods_since_ranges_and_five_year_plans():
     ("全市常住人口增加了多少万人", "amount"),
     ("湖州GDP增速", "rate"),  # a bare topic asking for a rate
     ("卢氏模式是什么", ""),
+    ("溜马队球队历史上的胜率新纪录是多少胜", "amount"),  # the rate is the topic, 多少胜 a count
+    ("该皇帝亲率部队抵抗敌人，他在战斗中阵亡时有多少士兵", "amount"),  # 亲率 leads, no rate
 ])
 def test_asked_kind_of_quantity(question, quantity):
     assert c.of_question(analyze(question)).quantity == quantity
@@ -62,6 +64,9 @@ def test_quantities_of_a_sentence():
     assert quantities(fold("全市生产总值4015亿元，比上年增长6.2%。")) == {"amount", "rate"}
     assert quantities(fold("人均生产总值98000元。")) == {"per_unit"}
     assert quantities(fold("贫困发生率下降3.1个百分点。")) == {"rate"}
+    # a multiple in Chinese numerals is a ratio too, not a total
+    assert quantities(fold("钩鼻海蛇的毒素烈度约为眼镜蛇的四至八倍。")) == {"rate"}
+    assert quantities(fold("大约为曼哈顿岛的七倍。")) == {"rate"}
 
 
 def _frames(title: str, date: str, texts: list[str]) -> DocFrames:

@@ -105,6 +105,8 @@ def test_money_and_points_asked_in_colloquial_words():
     from qa.answer.quantity import asked_quantity, asks_money
 
     assert asks_money("光伏扶贫项目总共投了多少钱", "amount")
+    assert asks_money("寻乌给贫困户放的扶贫贷款有多少", "amount")
+    assert not asks_money("卢氏农户申请扶贫贷款几天能拿到", "amount")  # days, not money
     assert asked_quantity("2017年扶贫的钱还剩几个点没花出去", "number") == "rate"
 
 

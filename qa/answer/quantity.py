@@ -15,7 +15,8 @@ from qa.text.numbers import han_value
 _RATE_WORD = re.compile(r"增速|增长率|增幅|涨幅|降幅|同比|环比|百分之几|百分点|比重|占比|比例|几成"
                         r"|多少倍|几倍|增长目标|增速目标|增长预期|百分之多少|百分比|多少成"
                         r"|(?:几|多少)个点"
-                        r"|(?<!频|功|速|效|概)(?<=[\u4e00-\u9fff])率(?![先领])")
+                        r"|(?<!频|功|速|效|概|亲|统|轻|坦|直|草|表|督)(?<=[\u4e00-\u9fff])率"
+                        r"(?![先领部军兵众师队])")
 # 多少 followed by a unit asks an amount (增加了多少万人), bare it asks the change's rate
 _COUNT_UNIT = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?:元|钱|人|户|个|吨|亩|公里|家|项|所|座"
                          r"|辆|台|名|套|平方|立方|千瓦|次)")
@@ -24,10 +25,17 @@ _COUNT_UNIT = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?:元|钱|人|户|
 _CHANGE_ASKED = re.compile(r"(?:增长|下降|提高|降低|上涨|回落|减少|增加|涨|降)了?(?:多少|几)")
 
 
+# 多少 or 几 right before a unit or noun: a count (胜率新纪录是多少胜), not a rate
+_ASKED_COUNT = re.compile(r"(?:多少|几)(?![倍成的呢啊吗了?？]|个?百分点|个点)[\u4e00-\u9fff]")
+
+
 def _asks_rate(q: str) -> bool:
-    """增速, 增长了多少, 比重, X率: a rate (a bare 多少 after a change verb), not 增加了多少万人."""
-    if _RATE_WORD.search(q):
-        return True
+    """增速, 增长了多少, 比重, X率: a rate (a bare 多少 after a change verb), not 增加了多少万人.
+    A rate named only as the topic (胜率新纪录是多少胜, 出生率最高时出生了多少人) with the
+    question word before a unit asks the count."""
+    rates = [m.group(0) for m in _RATE_WORD.finditer(q)]
+    if rates:
+        return not (all(r == "率" for r in rates) and _ASKED_COUNT.search(q))
     return bool(_CHANGE_ASKED.search(q) and not _COUNT_UNIT.search(q))
 
 
@@ -44,7 +52,8 @@ def names_figure_of_asked_rate(folded_question: str, folded: str) -> bool:
 _ASKS_PER_UNIT = re.compile(r"人均|户均|亩均|平均每|每(?:万|百|千|十)?(?:人|户|亩|元|平方|公顷|名)")
 RATE_VALUE = re.compile(r"\d(?:[\d.,]*)\s*(?:%|％|‰|个百分点)|百分之[零一二三四五六七八九十百点]+"
                          r"|[一二三四五六七八九十两]+分之[一二三四五六七八九十]+|半数|\d+\s*/\s*\d+"
-                         r"|[\d.]+\s*倍|[一二三四五六七八九十]成")
+                         r"|(?:[\d.]+|[一二三四五六七八九十两]+)(?:\s*[至到~～-]\s*(?:[\d.]+"
+                         r"|[一二三四五六七八九十两]+))?\s*倍|[一二三四五六七八九十]成")
 # an indicator per head (人均生产总值) is another indicator than the total; a price or a
 # standard per unit (每人每年400元, 每亩1500元) is the amount asked
 _PER_UNIT = re.compile(r"人均|户均|亩均|人平|平均每")
@@ -67,7 +76,13 @@ def asks_money(folded_question: str, quantity: str) -> bool:
     """The figure asked is a sum of money: a money word next to the question word (每几年普查
     一次…确定税收 asks how often, not how much)."""
     return quantity in ("amount", "per_unit") and bool(
-        _ASKS_MONEY.search(asked_window(folded_question)))
+        _ASKS_MONEY.search(asked_window(folded_question))) \
+        and not _OTHER_UNIT_ASKED.search(folded_question)
+
+
+# the question word bound to a unit that is no money: 贷款几天能拿到, 贷款多少笔, 补贴多少户
+_OTHER_UNIT_ASKED = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?:天|年|月|周|小时|分钟|个|名|户|人"
+                               r"|次|笔|亩|吨|倍|家|项|所|座|辆|台|公里|米)")
 
 
 _ASKS_ORDINAL = re.compile(r"第几")
