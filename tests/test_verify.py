@@ -130,3 +130,44 @@ def test_a_plan_name_is_not_a_number_and_brackets_do_not_split_a_word():
     # the figure itself is still checked
     wrong = verify_sentence("绵阳十三五期间新改建农村公路1.5万公里[1]。", [passage])
     assert not wrong.ok and any("15000" in m for m in wrong.missing)
+
+
+JINGYU = ("2015年初全县建档立卡贫困对象8353户15960人、2016年初建档立卡贫困对象7329户13660人,"
+          "贫困对象识别由基本准确到相对精准。2016年全县基础设施投入3.3亿元。")
+
+
+def test_figures_stated_together_after_a_label_are_verified_with_the_title():
+    """A model's terse line (靖宇：figure figure) has no words to locate its figures by; two
+    figures the passage states together, under the title's place, are the passage's."""
+    sentence = split_generated("靖宇：7329户13660人[1]。")[0]
+    assert verify_cited(sentence, [JINGYU], titles=["靖宇:脱贫攻坚战犹酣"]).ok
+    swapped = split_generated("靖宇：7329户15960人[1]。")[0]  # figures of two years mixed
+    assert not verify_cited(swapped, [JINGYU], titles=["靖宇:脱贫攻坚战犹酣"]).ok
+
+
+def test_a_figure_belongs_to_the_year_stated_last_before_it():
+    ok = verify_sentence("2016年初全县建档立卡贫困对象7329户13660人[1]。", [JINGYU])
+    assert ok.ok, ok
+    for wrong in ("2015年初全县建档立卡贫困对象7329户13660人[1]。",
+                  "15年初全县建档立卡贫困对象7329户[1]。"):
+        v = verify_sentence(wrong, [JINGYU])
+        assert not v.ok and "7329户" in v.missing, (wrong, v)
+
+
+def test_a_two_digit_year_is_the_passages_year():
+    assert verify_sentence("16年全县基础设施投入3.3亿元[1]。", [JINGYU]).ok
+    assert not verify_sentence("17年全县基础设施投入3.3亿元[1]。", [JINGYU]).ok
+
+
+def test_the_question_lends_its_wording_only_to_a_sentence_stating_what_it_asks():
+    from qa.generate.written import check
+
+    passages = [{"passage_id": "p", "title": "靖宇:脱贫攻坚战犹酣", "text": JINGYU + (
+        "光伏扶贫方面,已获批16.3兆瓦建设规模指标。")}]
+    asked = "靖宇16年基础设施一共砸了多少钱"
+    echo = split_generated("靖宇16年基础设施一共砸了3.3亿元[1]。")[0]
+    assert not check(echo, passages).verdict.ok  # 一共砸 is not the passage's wording
+    assert check(echo, passages, asked).verdict.ok
+    # 16.3兆瓦 is no sum of money: 总共投了 stays the model's own claim
+    other = split_generated("靖宇光伏扶贫项目总共投了16.3兆瓦建设规模指标[1]。")[0]
+    assert not check(other, passages, "靖宇光伏扶贫项目总共投了多少钱").verdict.ok

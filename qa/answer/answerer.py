@@ -374,6 +374,7 @@ class Answerer:
     # ------------------------------------------------------------------ output
     def passages_of(self, hits: list[Hit]) -> list[dict]:
         return [{"rank": i + 1, "doc_id": h.passage.doc_id, "title": h.passage.title,
+                 "context": h.passage.context or h.passage.title,
                  "passage_id": h.passage.id, "text": h.passage.text,
                  "score": round(h.score, 4), "flags": h.passage.flags,
                  "also_in": list(h.also_in)} for i, h in enumerate(hits)]

@@ -176,6 +176,9 @@ def numbers(folded: str) -> set[tuple[str, str]]:
 
 def _number_in(num: tuple[str, str], passage_numbers: set[tuple[str, str]]) -> bool:
     value, unit = num
+    if unit == "年" and len(value) == 2 and value.isdigit():
+        # 16年 is how people write 2016年 (the question's wording, echoed by the model)
+        return any(u in ("", "年") and _same_year(value, v) for v, u in passage_numbers)
     return any(v == value and (not unit or not u or u == unit) for v, u in passage_numbers)
 
 
@@ -269,6 +272,7 @@ class _Unit:
     grams: set[str]  # content bigrams
     numbers: set[tuple[str, str]]
     first: bool
+    spans: list[tuple[str, str, int, int]] = field(default_factory=list)  # in folded text
 
 
 def _units(passages: Sequence[str]) -> list[_Unit]:
@@ -278,8 +282,9 @@ def _units(passages: Sequence[str]) -> list[_Unit]:
             folded = fold(text[lo:hi])
             comparable = _comparable(folded)
             pairs = bigrams(comparable)
+            spans = _number_spans(folded)
             out.append(_Unit(i, lo, hi, comparable, pairs, {g for g in pairs if _is_content(g)},
-                             numbers(folded), k == 0))
+                             {(v, u) for v, u, _, _ in spans}, k == 0, spans))
     return out
 
 
@@ -296,13 +301,69 @@ def _missing_numbers(folded: str, grams: set[str], units: list[_Unit]) -> list[s
     sentence that best matches the words next to it (NUMBER_CONTEXT characters either side,
     within its clause) or in the sentence before one (同年, 该 point back)."""
     out = []
+    spans = _number_spans(folded)
     clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(folded)]
-    for value, unit, lo, hi in _number_spans(folded):
+    for value, unit, lo, hi in spans:
         a, b = next(((a, b) for a, b in clauses if a <= lo < b), (0, len(folded)))
+        figures = {(v, u) for v, u, x, _ in spans if a <= x < b and u != "年"}
+        if len(figures) >= 2 and unit != "年" and not content_bigrams(folded[a:b]):
+            # a clause of figures alone (靖宇：5767户10473人) has no words to locate them
+            # by: they must stand side by side in a passage sentence, as one statement
+            if not any(_side_by_side(figures, u) for u in units):
+                out.append(value + unit)
+            continue
         near = content_bigrams(folded[max(a, lo - NUMBER_CONTEXT):min(b, hi + NUMBER_CONTEXT)])
         best = _best(near or content_bigrams(folded[a:b]) or grams, units)
         region = set(best) | {k - 1 for k in best if k and not units[k].first}
         if not _number_in((value, unit), set().union(*(units[k].numbers for k in region))):
+            out.append(value + unit)
+    return out
+
+
+def _side_by_side(figures: set[tuple[str, str]], unit: _Unit) -> bool:
+    """The figures are stated next to each other in the unit, no other number (a year, a
+    figure of another year) between them."""
+    at = []
+    for f in figures:
+        k = next((k for k, (v, u, _, _) in enumerate(unit.spans) if _number_in(f, {(v, u)})),
+                 None)
+        if k is None:
+            return False
+        at.append(k)
+    return max(at) - min(at) == len(set(at)) - 1 == len(figures) - 1
+
+
+def _same_year(a: str, b: str) -> bool:
+    """2016 ~ 2016, and 16 ~ 2016 (16年 is how people write 2016年)."""
+    return a == b or (len(a) == 2 and len(b) == 4 and b.endswith(a)) or (
+        len(b) == 2 and len(a) == 4 and a.endswith(b))
+
+
+def _other_years(folded: str, units: list[_Unit]) -> list[str]:
+    """Figures a sentence gives for one year that a passage sentence of several years states
+    under another: 2015年初…8353户15960人、2016年初…7329户13660人 does not support
+    15年初…7329户13660人. A figure belongs to the year stated last before it."""
+    spans = _number_spans(folded)
+    years = {v for v, u, _, _ in spans if u == "年"}
+    if len(years) != 1:
+        return []
+    year = years.pop()
+    out = []
+    for value, unit, _, _ in spans:
+        if unit == "年":
+            continue
+        verdicts = []
+        for u in units:
+            stated = [k for k, (v, un, _, _) in enumerate(u.spans)
+                      if _number_in((value, unit), {(v, un)})]
+            if not stated:
+                continue
+            if len({v for v, un, _, _ in u.spans if un == "年"}) < 2:
+                verdicts.append(True)
+                continue
+            verdicts.append(any(_same_year(year, before[-1]) for before in (
+                [v for v, un, _, _ in u.spans[:k] if un == "年"] for k in stated) if before))
+        if verdicts and not any(verdicts):
             out.append(value + unit)
     return out
 
@@ -356,16 +417,20 @@ def new_terms(folded: str, passages: Sequence[str], min_chars: int = NOVEL_MIN) 
 
 
 def _missing(folded: str, grams: set[str], units: list[_Unit], passages: Sequence[str],
-             novel_min: int, context: Sequence[str] = ()) -> list[str]:
+             novel_min: int, context: Sequence[str] = (), asked: str = "") -> list[str]:
     # the year a document's title names (南充市2024年统计公报) is the year of its sentences
     title_years = {v + u for c in context for v, u in numbers(fold(c)) if u == "年"}
     out = [n for n in _missing_numbers(folded, grams, units) if n not in title_years]
+    out += _other_years(folded, units)
     joined = "\n".join(fold(p) for p in passages)
     titles = "\n".join(fold(c) for c in context)  # a title says 靖宇 for 靖宇县: kind ""
     out += [t for t, kind in hard_terms(folded).items()
             if not term_in(t, joined, kind) and not (titles and term_in(t, titles, ""))]
     out += _new_negations(folded, units)
-    out += _new_terms(folded, units + _units(context) if context else units, novel_min)
+    # the question's own wording, echoed (16年…一共砸了): words, not facts; its numbers and
+    # names are still checked above against the passages alone
+    wording = _units([*context, asked]) if context or asked else []
+    out += _new_terms(folded, units + wording, novel_min)
     return list(dict.fromkeys(out))
 
 
@@ -378,12 +443,13 @@ def missing_terms(folded_sentence: str, passages: Sequence[str],
 
 def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequence[str],
                     threshold: float = SUPPORT_THRESHOLD, novel_min: int = NOVEL_MIN,
-                    context: Sequence[str] = ()) -> Verdict:
+                    context: Sequence[str] = (), asked: str = "") -> Verdict:
     """Whether the cited passage(s) support a generated sentence. A plain string counts as
     cited when passages are given; a GeneratedSentence needs its own citations too.
     `context` (the cited passages' document titles) may hold the names and places a
     sentence uses (靖宇县 for a passage that says 全县) and the year (2024年 of a communiqué
-    whose sentences say 全年); other numbers and support must come from the passages."""
+    whose sentences say 全年), and count towards its support; other numbers must come from
+    the passages. `asked`: the question, whose wording a sentence may echo."""
     text = sentence.text if isinstance(sentence, GeneratedSentence) else sentence
     cited = not isinstance(sentence, GeneratedSentence) or bool(sentence.citations)
     if not cited or not cited_passage_texts:
@@ -391,11 +457,11 @@ def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequ
     folded = fold(CITATION.sub("", text))
     units = _units(cited_passage_texts)
     grams = content_bigrams(folded)
-    have: set[str] = set().union(*(u.grams for u in units))
+    have: set[str] = set().union(*(u.grams for u in units), *(u.grams for u in _units(context)))
     support = len(grams & have) / len(grams) if grams else 0.0
     best = units[_best(grams, units)[0]] if units else None
     where = (best.start, best.end, best.passage) if best else (-1, -1, -1)
-    missing = _missing(folded, grams, units, cited_passage_texts, novel_min, context)
+    missing = _missing(folded, grams, units, cited_passage_texts, novel_min, context, asked)
     if missing:
         return Verdict(False, "missing", support, *where, tuple(missing))
     if support < threshold:
@@ -404,7 +470,8 @@ def verify_sentence(sentence: GeneratedSentence | str, cited_passage_texts: Sequ
 
 
 def verify_cited(sentence: GeneratedSentence, passages: Sequence[str],
-                 threshold: float = SUPPORT_THRESHOLD, titles: Sequence[str] = ()) -> Verdict:
+                 threshold: float = SUPPORT_THRESHOLD, titles: Sequence[str] = (),
+                 asked: str = "") -> Verdict:
     """Verify one sentence against the passages it cites (numbered from 1; `titles`, if
     given, are their documents' titles in the same order); a citation outside
     1..len(passages) fails it."""
@@ -412,7 +479,7 @@ def verify_cited(sentence: GeneratedSentence, passages: Sequence[str],
         return Verdict(False, "bad citation", 0.0)
     context = [titles[n - 1] for n in sentence.citations] if titles else ()
     return verify_sentence(sentence, [passages[n - 1] for n in sentence.citations], threshold,
-                           context=context)
+                           context=context, asked=asked)
 
 
 def verify_generated(text: str, passages: Sequence[str],

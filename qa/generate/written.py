@@ -239,15 +239,39 @@ def constraint_note(question: str) -> str:
     return "；".join(parts)
 
 
-def check(sentence: GeneratedSentence, passages: Sequence[dict]) -> Checked:
+def _context(passage: dict) -> str:
+    """A passage's document context line: its title and the places the document is about
+    (…(共青城市)), which its sentences leave implied (该市)."""
+    return passage.get("context") or passage.get("title") or ""
+
+
+def echoes_answer(text: str, asked: str) -> bool:
+    """Whether a sentence that may echo the question's wording (16年…一共砸了) states the
+    kind of value the question asks: an amount in its unit when it names one (多少钱 -> 元),
+    else a value of its answer type. A sentence that puts another figure in the question's
+    frame (总共投了16.3兆瓦 for 投了多少钱) may not borrow its words."""
+    from qa.answer.evidence import asked_unit, has_answer_type
+    from qa.answer.question import question_kind
+
+    folded, question = fold(text), fold(asked)
+    unit = asked_unit(question)
+    if unit:
+        return bool(re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[万亿千百]\s*)?{unit}",
+                              folded))
+    return has_answer_type(question_kind(asked), folded, question) is not False
+
+
+def check(sentence: GeneratedSentence, passages: Sequence[dict], asked: str = "") -> Checked:
     """The verdict on one generated sentence against the passages numbered from 1. A sentence
     its own citations do not support (or that cites nothing) is tried against each passage
     given alone: small models often drop the [n] or write the wrong one. Found in one, it is
     shown with that passage's citation, and the model's own citations stay recorded as not
-    verified (`claimed`)."""
-    titles = [p.get("title") or "" for p in passages]
+    verified (`claimed`). `asked`: the question, whose words the sentence may echo when it
+    states the kind of value asked (`echoes_answer`)."""
+    asked = asked if asked and echoes_answer(sentence.text, asked) else ""
+    titles = [_context(p) for p in passages]
     texts = [p["text"] for p in passages]
-    verdict = verify_cited(sentence, texts, titles=titles)
+    verdict = verify_cited(sentence, texts, titles=titles, asked=asked)
     claimed = list(sentence.citations)
     if verdict.ok or len(content_bigrams(fold(sentence.text))) < MIN_ATTRIBUTED_GRAMS:
         return Checked(sentence, verdict, claimed)
@@ -255,7 +279,7 @@ def check(sentence: GeneratedSentence, passages: Sequence[dict]) -> Checked:
         if n in claimed:
             continue
         moved = GeneratedSentence(sentence.text, [n])
-        other = verify_cited(moved, texts, titles=titles)
+        other = verify_cited(moved, texts, titles=titles, asked=asked)
         if other.ok:
             return Checked(moved, other, claimed)
     return Checked(sentence, verdict, claimed)
@@ -291,7 +315,7 @@ def _citation_checks(item: Checked, passages: Sequence[dict]
             out.append((CitationCheck(n, p["passage_id"], True, why),
                         (p, v.quote_start, v.quote_end)))
             continue
-        own = verify_sentence(s.text, [p["text"]], context=[p.get("title") or ""])
+        own = verify_sentence(s.text, [p["text"]], context=[_context(p)])
         quote = (p, own.quote_start, own.quote_end) if own.ok and own.quote_start >= 0 else None
         out.append((CitationCheck(n, p["passage_id"], quote is not None, reason_text(own)),
                     quote))
@@ -452,7 +476,7 @@ def stream_generative(extractive: Answer, config: LLMConfig,
                 sentences = split_generated(text)
                 # the last piece may still grow, or its [n] may still be coming
                 while len(checked) < len(sentences) - 1:
-                    checked.append(check(sentences[len(checked)], passages))
+                    checked.append(check(sentences[len(checked)], passages, question))
                 yield Progress(text, list(checked))
                 if len(text) >= MAX_REPLY_CHARS:
                     break
@@ -465,7 +489,7 @@ def stream_generative(extractive: Answer, config: LLMConfig,
     if len(text) >= MAX_REPLY_CHARS and sentences and not _complete(text):
         sentences = sentences[:-1]  # cut off mid-sentence
     for s in sentences[len(checked):]:
-        checked.append(check(s, passages))
+        checked.append(check(s, passages, question))
     yield Progress(text, checked, _final(extractive, passages, checked, text))
 
 
