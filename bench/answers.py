@@ -59,6 +59,10 @@ SETS = {  # name: (corpus name, question file, kind)
     # regulation), written for this project: tune on policy-dev only
     "policy-dev": ("policy-dev", POLICY / "dev/questions.jsonl", "dev"),
     "policy-heldout": ("policy-heldout", POLICY / "heldout/questions.jsonl", "dev"),
+    # a second policy set (湖南/山东/云南: two years of a city's communiqués, its county's,
+    # the county's work report, a subsidy FAQ, a Traditional regulation): only the even
+    # half's failures are read, the odd half is reported as held out
+    "policy-dev2": ("policy-dev2", POLICY / "dev2/questions.jsonl", "dev"),
     # answerable questions with one constraint shifted (another year, place, entity, kind of
     # quantity) so that the answer is absent while the rest matches: every one unanswerable
     "shift-cmrc": ("cmrc2018_dev", SHIFTED / "cmrc.jsonl", "reject"),

@@ -377,3 +377,39 @@ def test_a_common_noun_ending_like_a_place_is_no_place_constraint():
     assert c.of_question(analyze("三线建设的核心都市是哪一个")).places == ()
     assert [p.name for p in c.of_question(analyze("湖州2023年GDP是多少")).places] == ["湖州"]
     assert [p.name for p in c.of_question(analyze("德清县2023年GDP是多少")).places] == ["德清县"]
+
+
+ROW = "指标：地区生产总值增速；2024年完成：5.6%；2025年目标：6%左右。"
+
+
+@pytest.mark.parametrize(("question", "sentence", "unmet"), [
+    # a report's table row: 2024 is the year of the result, the target is 2025's
+    ("桃源2024年GDP增长目标定的多少", ROW, ("2024年", "2025年")),
+    ("桃源2025年GDP增长目标定的多少", ROW, None),
+    # a result stated, nothing planned
+    ("桃源2024年GDP增长目标是多少", "全年实现地区生产总值421.6亿元，增长5.6%。", ("目标", "")),
+    ("桃源2024年GDP增长多少", "全年实现地区生产总值421.6亿元，增长5.6%。", None),
+    ("2025年GDP预期增长多少", "今年经济社会发展的主要预期目标是：地区生产总值增长6%左右。", None),
+])
+def test_a_target_asked_is_not_met_by_a_result(question, sentence, unmet):
+    got = c.check_target(c.of_question(analyze(question)), fold(sentence))
+    assert ((got.asked, got.found) if got else None) == unmet
+
+
+def test_a_place_of_another_level_in_the_asked_places_role_does_not_answer():
+    """大理州 (a prefecture, starting with 大 like common words) asked; the sentence names the
+    county's regulation in the same place: the document names the prefecture elsewhere."""
+    wanted = c.of_question(analyze("大理州古村落保护条例什么时候施行"))
+    assert [p.name for p in wanted.places] == ["大理州"]
+    sentence = fold("《巍山彝族回族自治县古村落保护条例》自2025年5月1日起施行。")
+    doc = sentence + fold("名录报大理白族自治州人民政府备案。")
+    got = c.check_place(wanted, sentence, "", Frame(), doc, sentence)
+    assert got is not None and got.found == "巍山彝族回族自治县"
+    own = c.of_question(analyze("巍山县古村落保护条例什么时候施行"))
+    assert c.check_place(own, sentence, "", Frame(), doc, sentence) is None
+
+
+def test_a_plans_figure_for_a_coming_year_is_a_target():
+    wanted = c.of_question(analyze("江西农产品加工转化率2025年目标"))
+    plan = fold("到2025年，规模以上农产品加工企业营业收入达到9000亿元，农产品加工转化率达到72%。")
+    assert c.check_target(wanted, plan) is None

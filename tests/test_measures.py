@@ -116,3 +116,16 @@ def test_a_numbered_term_counts_its_items(term, n):
     from qa.answer.strategies import term_count
 
     assert term_count(term) == n
+
+
+def test_a_figure_of_a_zone_inside_the_place_is_not_the_places():
+    question = fold("桃源24年规上工业增加值多少亿")
+    words = ("工业", "增加值")
+    zone = fold("桃源高新技术产业开发区全年实现规模以上工业增加值70.1亿元，增长9.6%，"
+                "占全县规模以上工业增加值的比重为71.2%。")
+    miss = check_measure(words, question, zone)
+    assert miss is not None and miss.found == "开发区"
+    county = fold("全年全县规模以上工业增加值98.4亿元，按可比价格计算，比上年增长8.1%。")
+    assert check_measure(words, question, county) is None
+    # the zone asked: its figure answers
+    assert check_measure(words, fold("桃源开发区规上工业增加值多少亿"), zone) is None

@@ -492,3 +492,36 @@ def test_two_places_of_the_collection_are_each_answered_from_their_own_document(
     assert ans.found and "25个" in ans.answer and "白马王朗" in ans.answer
     ans = answerer.ask("靖宇、平武的县领导是怎么包保的", mode="bm25")
     assert ans.found and "包乡镇" in ans.answer and "干部包户" in ans.answer
+
+
+NAME_DOCS = [
+    {"id": "houjing", "title": "宋子仙",
+     "text": "宋子仙，侯景部将。侯景之乱爆发后，侯景册封了宋子仙，宋子仙的职位是太保。"},
+    {"id": "mill", "title": "弥尔",
+     "text": "弥尔认为精神的幸福优于肉体的幸福。弥尔说：「宁做不满的人类，不做满足的猪猡；"
+             "宁做不满的苏格拉底，不做满足的蠢人。」"},
+]
+
+
+@pytest.fixture(scope="module")
+def name_answerer(tmp_path_factory):
+    return answerer_over(NAME_DOCS, tmp_path_factory.mktemp("names"))
+
+
+def test_a_name_the_tagger_glued_to_the_next_word_is_still_found(name_answerer):
+    """jieba cuts 侯景封了 as the name 侯景封: the name without that character is in the text."""
+    from qa.answer.question import hard_terms
+
+    assert hard_terms("侯景封了宋子仙什么职位？").get("侯景封") == "person"
+    ans = name_answerer.ask("侯景封了宋子仙什么职位？", mode="bm25")
+    check_contract(name_answerer, ans)
+    assert ans.found and "太保" in ans.answer
+
+
+def test_a_quoted_saying_with_other_punctuation_is_still_the_documents(name_answerer):
+    ans = name_answerer.ask("「宁做不满的人类，不做满足的猪猡。」这是谁的名言？", mode="bm25")
+    check_contract(name_answerer, ans)
+    assert ans.found and "弥尔" in ans.answer
+    # another saying is not quoted by the document
+    assert not name_answerer.ask("「宁做快乐的人类，不做满足的猪猡。」这是谁的名言？",
+                                 mode="bm25").found

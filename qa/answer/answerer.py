@@ -308,7 +308,9 @@ class Answerer:
             if missing:
                 doc = self.doc_text(h.passage.doc_id)
                 missing = [t for t in missing if not (_mentioned(t, required[t], doc)
-                                                      or _near_latin(t, required[t], doc))]
+                                                      or _near_latin(t, required[t], doc)
+                                                      or _mis_cut(t, required[t], doc)
+                                                      or _quote_pieces(t, required[t], doc))]
             unmatched &= set(missing)
             if not missing:
                 support.append(h)
@@ -459,6 +461,29 @@ def _name_rival(q: Question, best: Scored) -> float:
 def _mentioned(term: str, kind: str, folded_text: str) -> bool:
     """The term, or for an abbreviation (GDP) one of its full forms, is in the text."""
     return _term_in(term, folded_text, kind) or any(f in folded_text for f in full_forms(term))
+
+
+def _mis_cut(term: str, kind: str, folded_doc: str) -> bool:
+    """A tagger's name of 3+ characters that took in a neighbouring word's character
+    (侯景封了 -> 侯景封, 征服了佩琴加 -> 了佩琴, 明崇祯帝 -> 明崇祯) counts as mentioned when the
+    name without that edge character is in the document."""
+    if kind not in ("ns", "person") or len(term) < 3:
+        return False
+    return term[1:] in folded_doc or term[:-1] in folded_doc
+
+
+_PUNCT_RUN = re.compile(r"[\s，,。.；;：:、！!？?…“”‘’「」『』\"'()（）]+")
+
+
+def _quote_pieces(term: str, kind: str, folded_doc: str) -> bool:
+    """A quoted sentence (「宁做不满的人类，不做满足的猪猡。」) counts as quoted by the document
+    when each of its punctuation-separated pieces is there: a question's quote may end or
+    join its clauses with other marks than the document's (…的猪猡；宁做…)."""
+    if kind != "quoted":
+        return False
+    pieces = [x for x in _PUNCT_RUN.split(term) if x]
+    return (len(pieces) > 1 and all(x in folded_doc for x in pieces)) or \
+        (len(pieces) == 1 and pieces[0] != term and pieces[0] in folded_doc)
 
 
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.+\-]*[a-z0-9]")

@@ -128,6 +128,7 @@ class Constraints:
     days: frozenset[tuple[int, int]] = frozenset()  # 9月12日 -> (9, 12)
     names: tuple[str, ...] = ()  # people, organisations, works the question is about
     question: str = ""  # the folded question, whose own qualifiers (城镇…) a measure may carry
+    target: bool = False  # a planned figure is asked (增长目标, 预期), not a result
 
     def __bool__(self) -> bool:
         return bool(self.years or self.periods or self.places or self.quantity or self.ordinals
@@ -143,7 +144,8 @@ def of_question(q: Question) -> Constraints:
     places = list(places_in(q.folded))
     # a place named without its suffix (湖州, 靖宇) that the tagger knows as a place
     for term, kind in q.hard.items():
-        if kind in ("place", "ns") and term[0] not in NOT_NAME and is_name(term) and not any(
+        if kind in ("place", "ns") and (term[0] not in NOT_NAME or any(
+                x.name == term for x in places_in(term))) and is_name(term) and not any(
                 mentions(p, term) or term in p.name for p in places):
             places.append(Place(term, level_of(term)))
     quantity = asked_quantity(q.folded, q.kind)
@@ -152,7 +154,8 @@ def of_question(q: Question) -> Constraints:
     return Constraints(t.years, t.periods, t.subyear, tuple(places), quantity,
                        asks_money(q.folded, quantity),
                        indicator_words(q.search or q.text) if quantity else (),
-                       frozenset(ordinals(q.folded)), days(q.folded), names, q.folded)
+                       frozenset(ordinals(q.folded)), days(q.folded), names, q.folded,
+                       bool(quantity) and bool(_TARGET.search(q.folded)))
 
 
 def with_known_places(c: Constraints, folded_question: str,
@@ -251,6 +254,12 @@ def check_place(c: Constraints, folded: str, before: str, frame: Frame,
         own = [x for x in places_in(folded) if x.level == p.level]
         if own:
             return Unmet("place", p.name, "、".join(x.name for x in own))
+        # a place of another level where the question has the asked one (大理州古村落保护条例
+        # asked, 《巍山彝族回族自治县古村落保护条例》 stated): the sentence is about that place
+        rival = _rival_in_slot(p.name, c.question, folded,
+                               lambda: [x.name for x in places_in(folded) if x.level])
+        if rival:
+            return Unmet("place", p.name, rival)
         spoken = level_word(folded) or level_word(before)
         if any(mentions(p, x.name) or mentions(x, p.name) for x in context):
             if spoken and p.level and spoken != p.level:
@@ -345,6 +354,35 @@ def _check_measure(c: Constraints, folded: str, before: str, doc_text: str) -> U
     return Unmet("measure", miss.asked, miss.found) if miss else None
 
 
+# a planned figure: 目标, 预期, 力争, 到2025年…; a result: 完成, 实现, 实际 (not 达到: a
+# plan's 到2025年…达到72% is a target)
+_TARGET = re.compile(r"目标|预期|力争")
+_PLANNED = re.compile(r"目标|预期|力争|计划|左右|确保|争取|到\d{4}年")
+_RESULT = re.compile(r"完成|实现|实际")
+_CLAUSE = re.compile(r"[；;。]")
+
+
+def check_target(c: Constraints, folded: str) -> Unmet | None:
+    """A target asked (2024年GDP增长目标) is not met by a result: in a row of a report's table
+    (2024年完成：5.6%；2025年目标：6%左右) the asked year's clause states what was done and the
+    target belongs to another year; a sentence that states a result (全年实现…增长5.6%) and
+    plans nothing is no target either."""
+    if not c.target:
+        return None
+    clauses = [x for x in _CLAUSE.split(folded) if x]
+    if c.years and len(times(folded).years) > 1:
+        asked = [x for x in clauses if c.years & times(x).years]
+        if asked and not any(_PLANNED.search(x) for x in asked):
+            other = sorted({y for x in clauses if _PLANNED.search(x) for y in times(x).years})
+            if other:
+                return Unmet("target", "、".join(f"{y}年" for y in sorted(c.years)),
+                             "、".join(f"{y}年" for y in other))
+        return None
+    if _RESULT.search(folded) and not _PLANNED.search(folded):
+        return Unmet("target", "目标", "")
+    return None
+
+
 def check(c: Constraints, folded: str, before: str, frame: Frame, doc_year: int | None,
           doc_text: str = "", passage: str = "") -> list[Unmet]:
     """Every constraint of the question the sentence (`folded`; `before`: the earlier text
@@ -363,7 +401,8 @@ def check(c: Constraints, folded: str, before: str, frame: Frame, doc_year: int 
     if c.places:
         out.append(check_place(c, folded, before, frame, doc_text, passage))
     if c.quantity:
-        out += [check_quantity(c, folded), _check_measure(c, folded, before, doc_text)]
+        out += [check_quantity(c, folded), _check_measure(c, folded, before, doc_text),
+                check_target(c, folded)]
     if c.ordinals:
         out.append(check_ordinals(c, folded, passage, doc_text))
     if c.days:
@@ -400,6 +439,10 @@ def describe(unmet: list[Unmet]) -> str:
         return f"资料中没有找到{u.asked}的内容"
     if u.kind == "name":
         return f"资料中没有找到关于{u.asked}的内容，只有{u.found}的"
+    if u.kind == "target" and u.found:
+        return f"资料中没有找到{u.asked}的目标，只有{u.found}的"
+    if u.kind == "target":
+        return "资料中没有找到所问的目标，只有实际完成的数字"
     if u.kind == "date":
         return f"资料中没有找到{u.asked}的内容，只有{u.found}的"
     return "资料中没有找到符合所问条件的内容"

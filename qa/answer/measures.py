@@ -111,6 +111,10 @@ def _topic(word: str, before: str) -> bool:
     return _find(word, before) >= 0 and _find(word, measure_words(before)) < 0
 
 
+# the head nouns of an area inside a city or county: a development zone, a park
+_ZONE = re.compile(r"开发区|园区|新区|高新区|示范区|试验区|保税区|工业园|产业园|经济区|自贸区")
+
+
 @dataclass(frozen=True)
 class Mismatch:
     asked: str  # what the question counts (居民人均可支配收入)
@@ -184,6 +188,17 @@ def check_measure(indicator: tuple[str, ...], folded_question: str, folded: str,
         parts.setdefault(f.measure[at:], []).append(_qualifier(f.measure, at))
     at = _find(indicator[0], folded_question)
     own = _qualifier(folded_question, at) if at >= 0 else ""
+    # every figure of the asked measure belongs to an area inside the place (桃源高新技术产业
+    # 开发区…规模以上工业增加值70.1亿元): the place's own figure is stated elsewhere, if at all
+    # (figures of one kind: its share of the county's, 71.2%, is another kind)
+    if whole:
+        kind = bool(RATE_VALUE.fullmatch(whole[0].value))
+        same = [f for f in whole if bool(RATE_VALUE.fullmatch(f.value)) == kind]
+        zones = [m.group(0) for f in same
+                 for m in [_ZONE.search(_qualifier(f.measure, _find(indicator[0], f.measure)))]
+                 if m and m.group(0) not in folded_question]
+        if len(zones) == len(same):
+            return Mismatch(asked, "、".join(dict.fromkeys(zones)))
     for quals in parts.values():
         # the question's own qualifier (八 in 八数字推盘…) picks one part (而八数字推盘…);
         # parts are named by nouns (城镇, 农村, 规模以上), not verbs: 发展茶园13.5万亩，投产

@@ -16,6 +16,14 @@ NOT_NAME = set("全本我该各每此其这那等和的在到由与及对向从�
                 "两几多新老大小城郊市县区镇乡村省州地社园街农")
 
 
+
+
+def may_start_name(word: str, flag: str) -> bool:
+    """A place name cannot start with 全, 各, 大… (全县, 各市, 大都市), except where the tagger
+    knows the whole word as a place: 大理州, 大连市, 小金县."""
+    return word[0] not in NOT_NAME or (flag == "ns" and len(word) >= 3 and word[0] in "大小")
+
+
 @dataclass(frozen=True)
 class Place:
     name: str  # folded, with its suffix: 湖州市, 德清县
@@ -48,10 +56,10 @@ def places_in(folded: str) -> tuple[Place, ...]:
         level = level_of(word)
         # a common noun ends in 区/镇/村 too (开发区, 管理区): those need the tagger's name tag
         plain = flag[:1] in "nx" and word[-1] in "省市县州"
-        if level and len(word) >= 3 and word[0] not in NOT_NAME and (plain or flag in (
+        if level and len(word) >= 3 and may_start_name(word, flag) and (plain or flag in (
                 "ns", "nr", "nz", "nt")):
             out.setdefault(word, Place(word, level))
-        elif flag == "ns" and len(word) >= 2 and word[0] not in NOT_NAME and is_name(word):
+        elif flag == "ns" and len(word) >= 2 and may_start_name(word, flag) and is_name(word):
             out.setdefault(word, Place(word, level if len(word) >= 3 else 0))
     return tuple(out.values())
 
