@@ -525,3 +525,15 @@ def test_a_quoted_saying_with_other_punctuation_is_still_the_documents(name_answ
     # another saying is not quoted by the document
     assert not name_answerer.ask("「宁做快乐的人类，不做满足的猪猡。」这是谁的名言？",
                                  mode="bm25").found
+
+
+def test_a_phrase_the_tagger_calls_a_name_is_no_person_answer():
+    """jieba tags 农村居民 nr: a table row about their income is no answer to 谁; the byline
+    naming the county head is."""
+    from qa.answer.evidence import has_answer_type
+    from qa.text.normalize import fold
+
+    q = fold("桃源2025年政府工作报告是谁作的")
+    row = fold("指标：农村居民人均可支配收入增速；2024年完成：6.8%；2025年目标：7%左右。")
+    assert has_answer_type("person", row, q) is False
+    assert has_answer_type("person", fold("桃源县人民政府县长　罗文韬"), q) is True

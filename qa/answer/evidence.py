@@ -133,12 +133,26 @@ def has_answer_type(kind: str, folded: str, question: str) -> bool | None:
         want = "nr" if kind == "person" else "ns"
         qwords = {w for w, _ in _posseg_flags(question)}
         for w, f in _posseg_flags(folded):
-            if f.startswith(want) and len(w) >= 2 and w not in qwords:
+            if f.startswith(want) and len(w) >= 2 and w not in qwords and not (
+                    want == "nr" and _common_noun_named(w)):
                 return True
         if kind == "person":  # transliterated names: 约翰·菲利普斯, latin names
             return bool(re.search(r"\w·\w|[a-z]{3,}", folded))
         return False
     return None
+
+
+@lru_cache(maxsize=8192)
+def _common_noun_named(word: str) -> bool:
+    """jieba's dictionary tags many phrases as names (农村居民, 伯爵夫人, 严格纪律 are nr): one
+    of four or more characters that ends in a frequent common noun (居民, 纪律) is no person."""
+    if len(word) < 4:
+        return False
+    import jieba.posseg
+
+    tags = jieba.posseg.dt.word_tag_tab
+    head = word[-2:]
+    return tags.get(head) in ("n", "vn") and jieba.dt.FREQ.get(head, 0) >= 1000
 
 
 # Single characters that end a run of one-character words (function words).
