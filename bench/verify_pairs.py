@@ -52,7 +52,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from qa.answer.question import _posseg, fold, question_kind  # noqa: E402
-from qa.generate.verify import content_bigrams, passage_sentences  # noqa: E402
+from qa.generate.verify import (  # noqa: E402
+    ASK,
+    content_bigrams,
+    passage_sentences,
+)
+from qa.generate.verify import answer_statement as statement  # noqa: E402
 from qa.text.grams import bigrams  # noqa: E402
 from qa.text.normalize import to_simplified, to_traditional  # noqa: E402
 
@@ -239,27 +244,12 @@ def swap_answer(s: str, answer: str, candidates: list[str], gold_folded: str,
     return None
 
 
-_ASK = re.compile(r"哪[一些]?[个种支条场位家所只款部本首座项门届名国边年]?"
-                  r"|哪里|哪儿|什么(?:时候|东西|人|地方)?|谁|多少|几")
-_NO_SPAN = re.compile(r"为什么|为何|怎样|怎么|如何|是否|吗")
-
-
 def answer_statement(question: str, answer: str) -> str | None:
-    """The question with its interrogative replaced by the answer, as a statement: the
-    annotator's wording, not the passage's (哪一年返回美国？ + 1945年 -> 1945年返回美国。)."""
-    q = re.sub(r"^请问|[?？\s]+$", "", to_simplified(question))
-    if _NO_SPAN.search(q):
+    """The question with its interrogative replaced by the answer (qa.generate.verify); None
+    for a question without one, as when the labelled pairs were built."""
+    if not ASK.search(to_simplified(question)):
         return None
-    m = _ASK.search(q)
-    if not m:
-        return None
-    a = to_simplified(answer).strip("。")
-    rest = q[m.end():]
-    for n in (3, 2, 1):  # 多少毫米 + 2,000毫米: do not repeat the unit
-        if len(a) >= n and rest.startswith(a[-n:]):
-            rest = rest[n:]
-            break
-    return q[:m.start()] + a + rest + "。"
+    return statement(question, answer)
 
 
 def wrong_passage(sentence: str, answer: str, gold: dict, corpus: dict[str, dict],

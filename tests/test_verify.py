@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from qa.answer.question import fold
 from qa.generate.verify import (
     GeneratedSentence,
@@ -171,3 +173,56 @@ def test_the_question_lends_its_wording_only_to_a_sentence_stating_what_it_asks(
     # 16.3兆瓦 is no sum of money: 总共投了 stays the model's own claim
     other = split_generated("靖宇光伏扶贫项目总共投了16.3兆瓦建设规模指标[1]。")[0]
     assert not check(other, passages, "靖宇光伏扶贫项目总共投了多少钱").verdict.ok
+
+
+COMMUNIQUE_PASSAGE = [{
+    "text": "全年粮食播种面积134.2万亩，比上年增加1.8万亩；粮食总产量58.7万吨，增长1.9%。",
+    "title": "2022年湖州市国民经济和社会发展统计公报", "passage_id": "p1", "doc_id": "d1"}]
+
+
+@pytest.mark.parametrize(("reply", "question", "ok"), [
+    ("58.7万吨", "22年湖州粮食产量", True),  # the figure of the asked measure, alone
+    ("134.2万亩", "22年湖州粮食产量", False),  # the sown area beside it
+    ("1.8万亩", "22年湖州粮食产量", False),
+    ("134.2万亩", "22年湖州粮食播种面积", True),
+    ("58.7万吨", "21年湖州粮食产量", False),  # the communiqué is 2022's
+])
+def test_a_bare_value_is_checked_as_the_answer_to_the_question(reply, question, ok):
+    from qa.generate.written import check
+
+    item = check(GeneratedSentence(reply, [1]), COMMUNIQUE_PASSAGE, question)
+    assert item.verdict.ok is ok
+    assert item.shown is ok
+
+
+ZONE_PASSAGE = [{
+    "text": "全年全县规模以上工业增加值98.4亿元，增长8.1%。桃源高新技术产业开发区全年实现规模以上"
+            "工业增加值70.1亿元，增长9.6%。",
+    "title": "桃源县2024年国民经济和社会发展统计公报", "passage_id": "p1", "doc_id": "d1"}]
+
+
+@pytest.mark.parametrize(("reply", "ok"), [
+    ("桃源24年规上工业增加值98.4亿元[1]。", True),
+    ("桃源24年规上工业增加值70.1亿元[1]。", False),  # the development zone's figure
+    ("桃源高新技术产业开发区24年规上工业增加值70.1亿元[1]。", True),  # named as the zone's
+])
+def test_a_zones_figure_is_not_verified_as_the_places(reply, ok):
+    from qa.generate.written import check, reason_text
+
+    item = check(split_generated(reply)[0], ZONE_PASSAGE, "桃源24年规上工业增加值多少亿")
+    assert item.verdict.ok is ok
+    if not ok:
+        assert "开发区" in reason_text(item.verdict)
+
+
+@pytest.mark.parametrize(("sentence", "ok"), [
+    ("集中缴费期为2024年9月1日至2024年12月31日[1]。", True),
+    ("集中缴费期为24年9月1日至24年12月31日[1]。", True),
+    # 2025年 and 9月1日 both stand in the passage, but not as one date
+    ("集中缴费期为2025年9月1日至2024年12月31日[1]。", False),
+    ("集中缴费期为2024年10月1日至2024年12月31日[1]。", False),
+])
+def test_a_date_must_be_stated_whole(sentence, ok):
+    passage = "答：2025年度城乡居民医保集中缴费期为2024年9月1日至2024年12月31日。"
+    s = split_generated(sentence)[0]
+    assert verify_sentence(s, [passage]).ok is ok

@@ -112,7 +112,7 @@ def _topic(word: str, before: str) -> bool:
 
 
 # the head nouns of an area inside a city or county: a development zone, a park
-_ZONE = re.compile(r"开发区|园区|新区|高新区|示范区|试验区|保税区|工业园|产业园|经济区|自贸区")
+ZONE = re.compile(r"开发区|园区|新区|高新区|示范区|试验区|保税区|工业园|产业园|经济区|自贸区")
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def check_measure(indicator: tuple[str, ...], folded_question: str, folded: str,
         kind = bool(RATE_VALUE.fullmatch(whole[0].value))
         same = [f for f in whole if bool(RATE_VALUE.fullmatch(f.value)) == kind]
         zones = [m.group(0) for f in same
-                 for m in [_ZONE.search(_qualifier(f.measure, _find(indicator[0], f.measure)))]
+                 for m in [ZONE.search(_qualifier(f.measure, _find(indicator[0], f.measure)))]
                  if m and m.group(0) not in folded_question]
         if len(zones) == len(same):
             return Mismatch(asked, "、".join(dict.fromkeys(zones)))

@@ -39,9 +39,12 @@ from qa.answer.question import _posseg, fold, term_in
 from qa.text.ends import CLAUSE_STOPS, CLOSERS, STOPS
 from qa.text.grams import _WORD, bigrams
 from qa.text.marks import CITATION
+from qa.text.normalize import to_simplified
 from qa.text.numbers import HAN_CHARS as _HAN_CHARS
 from qa.text.numbers import HAN_DIGIT as _HAN_DIGIT
 from qa.text.numbers import han_value as _han_value
+
+_HAN_DIGIT_CHARS = "".join(_HAN_DIGIT)
 
 # Both chosen by bench/verify.py on the even half of bench/data/verify_pairs.jsonl (the highest
 # recall whose precision is >= 0.98); see bench/results/verify.md.
@@ -69,7 +72,7 @@ class GeneratedSentence:
 @dataclass
 class Verdict:
     ok: bool
-    reason: str  # verified | uncited | bad citation | missing | weak
+    reason: str  # verified | uncited | bad citation | missing | weak | other figure | zone
     support: float  # share of the sentence's content bigrams found in the cited passage(s)
     quote_start: int = -1  # offsets of the best-supporting span in the best passage
     quote_end: int = -1
@@ -273,6 +276,7 @@ class _Unit:
     numbers: set[tuple[str, str]]
     first: bool
     spans: list[tuple[str, str, int, int]] = field(default_factory=list)  # in folded text
+    dates: list[tuple[str, int | None, int | None]] = field(default_factory=list)
 
 
 def _units(passages: Sequence[str]) -> list[_Unit]:
@@ -284,7 +288,7 @@ def _units(passages: Sequence[str]) -> list[_Unit]:
             pairs = bigrams(comparable)
             spans = _number_spans(folded)
             out.append(_Unit(i, lo, hi, comparable, pairs, {g for g in pairs if _is_content(g)},
-                             {(v, u) for v, u, _, _ in spans}, k == 0, spans))
+                             {(v, u) for v, u, _, _ in spans}, k == 0, spans, dates(folded)))
     return out
 
 
@@ -337,6 +341,40 @@ def _same_year(a: str, b: str) -> bool:
     """2016 ~ 2016, and 16 ~ 2016 (16年 is how people write 2016年)."""
     return a == b or (len(a) == 2 and len(b) == 4 and b.endswith(a)) or (
         len(b) == 2 and len(a) == 4 and a.endswith(b))
+
+
+_DATE = re.compile(rf"(?:([\d{_HAN_DIGIT_CHARS}]{{2,4}})年)?([\d十{_HAN_DIGIT_CHARS}]{{1,3}})月"
+                   rf"(?:([\d十{_HAN_DIGIT_CHARS}]{{1,3}})[日号])?")
+
+
+def _part(s: str) -> int | None:
+    return int(s) if s.isdigit() else _han_value(s)
+
+
+def dates(folded: str) -> list[tuple[str, int | None, int | None]]:
+    """The dates a text states (2024年9月1日, 二〇二四年九月, 1月18日): (year, month, day), the
+    year as written ("" when not given), day None when only a month is given."""
+    out = []
+    for m in _DATE.finditer(folded):
+        y = m.group(1) or ""
+        year = y if y.isdigit() or not y else str(_han_value(y))
+        out.append((year, _part(m.group(2)), _part(m.group(3)) if m.group(3) else None))
+    return out
+
+
+def _missing_dates(folded: str, units: list[_Unit], title_years: set[str]) -> list[str]:
+    """Dates the sentence states with a year whose year, month and day no passage sentence
+    states together: 2025年9月1日 is not in 2025年度…缴费期为2024年9月1日至…, though 2025年 and
+    9月1日 each are. A passage date without a year takes its document title's (`title_years`);
+    a date the sentence gives without a day matches any day of that month."""
+    stated = [d for u in units for d in u.dates]
+    out = []
+    for year, month, day in dates(folded):
+        if year and not any((_same_year(year, y) or (not y and any(
+                _same_year(year, t) for t in title_years))) and month == m
+                and (day is None or day == d) for y, m, d in stated):
+            out.append(f"{year}年{month}月" + (f"{day}日" if day else ""))
+    return out
 
 
 def _other_years(folded: str, units: list[_Unit]) -> list[str]:
@@ -419,9 +457,11 @@ def new_terms(folded: str, passages: Sequence[str], min_chars: int = NOVEL_MIN) 
 def _missing(folded: str, grams: set[str], units: list[_Unit], passages: Sequence[str],
              novel_min: int, context: Sequence[str] = (), asked: str = "") -> list[str]:
     # the year a document's title names (南充市2024年统计公报) is the year of its sentences
-    title_years = {v + u for c in context for v, u in numbers(fold(c)) if u == "年"}
-    out = [n for n in _missing_numbers(folded, grams, units) if n not in title_years]
+    title_years = {v for c in context for v, u in numbers(fold(c)) if u == "年"}
+    out = [n for n in _missing_numbers(folded, grams, units)
+           if not (n.endswith("年") and any(_same_year(n[:-1], y) for y in title_years))]
     out += _other_years(folded, units)
+    out += _missing_dates(folded, units, title_years)
     joined = "\n".join(fold(p) for p in passages)
     titles = "\n".join(fold(c) for c in context)  # a title says 靖宇 for 靖宇县: kind ""
     out += [t for t, kind in hard_terms(folded).items()
@@ -487,3 +527,30 @@ def verify_generated(text: str, passages: Sequence[str],
                      ) -> list[tuple[GeneratedSentence, Verdict]]:
     """Split a generated answer and verify each sentence against the passages it cites."""
     return [(s, verify_cited(s, passages, threshold)) for s in split_generated(text)]
+
+
+# the interrogative a question's answer takes the place of (哪一年, 哪天, 谁, 多少); questions
+# asking why or how have no such slot
+ASK = re.compile(r"哪[一些]?[个种支条场位家所只款部本首座项门届名国边年天日]?"
+                  r"|哪里|哪儿|什么(?:时候|东西|人|地方)?|谁|多少|几")
+_NO_SPAN = re.compile(r"为什么|为何|怎样|怎么|如何|是否|吗")
+
+
+def answer_statement(question: str, answer: str) -> str | None:
+    """The question with its interrogative replaced by the answer, as a statement: the
+    asker's wording, not the passage's (哪一年返回美国？ + 1945年 -> 1945年返回美国。); a
+    question without one (22年湖州粮食产量) takes the answer after it. None for why and how."""
+    q = re.sub(r"^请问|[?？\s。]+$", "", to_simplified(question))
+    if _NO_SPAN.search(q):
+        return None
+    a = to_simplified(answer).strip("。 ")
+    m = ASK.search(q)
+    if not m:
+        return q + a + "。"
+    rest = q[m.end():]
+    for n in (3, 2, 1):  # 多少毫米 + 2,000毫米: do not repeat the unit
+        if len(a) >= n and rest.startswith(a[-n:]):
+            rest = rest[n:]
+            break
+    return q[:m.start()] + a + rest + "。"
+

@@ -46,13 +46,14 @@ from qa.generate.client import NO_ANSWER, LLMConfig, LLMError, build_messages, s
 from qa.generate.verify import (
     GeneratedSentence,
     Verdict,
+    answer_statement,
     content_bigrams,
     passage_sentences,
     split_generated,
     verify_cited,
     verify_sentence,
 )
-from qa.text.marks import escape_brackets, strip_marks
+from qa.text.marks import CITATION, escape_brackets, strip_marks
 
 # A 1.5B model on 2 cores reads about 35 prompt tokens/s (bench/results/generate.md): three
 # excerpts of 240 characters (about 500 tokens with the rules) keep the first token near 15 s
@@ -135,6 +136,10 @@ def reason_text(verdict: Verdict) -> str:
         return "引用了不存在的资料编号"
     if verdict.reason == "missing":
         return "所引资料中没有：" + "、".join(verdict.missing)
+    if verdict.reason == "other figure":
+        return "所引资料中这个数字说的是别的指标"
+    if verdict.reason == "zone":
+        return f"所引资料中这个数字是{verdict.missing[0]}的，不是整个地区的"
     return f"与所引资料的内容重合太少（{verdict.support:.0%}）"
 
 
@@ -261,13 +266,106 @@ def echoes_answer(text: str, asked: str) -> bool:
     return has_answer_type(question_kind(asked), folded, question) is not False
 
 
+_DAY_VALUE = re.compile(r"\d+月\d+日")
+# a figure alone: 58.7万吨, 6.2%, 712.4亿元
+_FIGURE_VALUE = re.compile(r"约?\d[\d.,]*\s*[万亿千百]?(?:[\u4e00-\u9fff]{1,3}|%|个百分点)?")
+
+
+def _asked_figure(value: str, asked: str, text: str, quote: tuple[int, int]) -> bool:
+    """A bare figure is the one whose naming words (qa.answer.measures) share the most with
+    the question, among the figures of the supporting sentence and of the sentence that
+    states it: 58.7万吨 of 粮食总产量 for 粮食产量, not 134.2万亩 of 粮食播种面积 beside it. A
+    value that is no figure there (a name, a day) is not judged."""
+    from qa.answer.measures import figures
+    from qa.text.grams import bigrams
+
+    target = re.sub(r"[^\d.]", "", fold(value))
+    spans = [(a, b) for a, b in passage_sentences(text)
+             if (a, b) == quote or (target and target in re.sub(r"[^\d.]", "", fold(text[a:b])))]
+    figs = [f for a, b in spans or [quote] for f in figures(fold(text[a:b]))]
+    mine = [f for f in figs if target and re.sub(r"[^\d.]", "", f.value) == target]
+    if not mine or len(figs) < 2:
+        return True
+    want = bigrams(fold(asked))
+
+    def overlap(f) -> int:
+        return len(want & bigrams(f.words))
+
+    return max(overlap(f) for f in mine) >= max(overlap(f) for f in figs)
+
+
+def bare_statement(sentence: GeneratedSentence, asked: str) -> GeneratedSentence | None:
+    """The question restated with a bare value as its answer (22年湖州粮食产量 + 58.7万吨 ->
+    22年湖州粮食产量58.7万吨。), when the sentence is only a value of the asked type: too
+    short to check on its own, its claim is the question's. None otherwise."""
+    from qa.answer.evidence import has_answer_type
+    from qa.answer.question import question_kind
+
+    folded = fold(CITATION.sub("", sentence.text)).strip(" 。")
+    if not asked or not folded or len(content_bigrams(folded)) >= MIN_ATTRIBUTED_GRAMS:
+        return None
+    question = fold(asked)
+    kind = question_kind(asked)
+    typed = has_answer_type(kind, folded, question)
+    if not (typed or (kind == "time" and _DAY_VALUE.search(folded))
+            or (typed is None and _FIGURE_VALUE.fullmatch(folded))):
+        return None
+    text = answer_statement(asked, CITATION.sub("", sentence.text))
+    return None if text is None else GeneratedSentence(text, list(sentence.citations))
+
+
+def _zone_figure(text: str, passage: str, quote: tuple[int, int]) -> str:
+    """The zone (开发区, 园区, qa.answer.measures.ZONE) whose figure the sentence states
+    without naming it: 桃源24年规上工业增加值70.1亿元 from 桃源高新技术产业开发区…规模以上
+    工业增加值70.1亿元 gives the zone's figure as the county's. "" when no figure of the
+    supporting sentence it states is named by a zone, or the sentence names one itself."""
+    from qa.answer.measures import ZONE, figures
+    from qa.generate.verify import numbers
+
+    folded = fold(CITATION.sub("", text))
+    if ZONE.search(folded) or quote[0] < 0:
+        return ""
+    stated = {n for n in numbers(folded) if n[1] != "年"}
+    for f in figures(fold(passage[quote[0]:quote[1]])):
+        m = ZONE.search(f.measure)
+        if m and stated & numbers(fold(f.value)):
+            return m.group(0)
+    return ""
+
+
 def check(sentence: GeneratedSentence, passages: Sequence[dict], asked: str = "") -> Checked:
+    """The verdict on one generated sentence (`_check`), failed when the passage sentence
+    that supports it gives one of its figures to a zone inside the place (`_zone_figure`)."""
+    item = _check(sentence, passages, asked)
+    v = item.verdict
+    if v.ok and v.passage >= 0:
+        text = passages[item.sentence.citations[v.passage] - 1]["text"]
+        zone = _zone_figure(sentence.text, text, (v.quote_start, v.quote_end))
+        if zone:
+            item = dataclasses.replace(item, verdict=dataclasses.replace(
+                v, ok=False, reason="zone", missing=(zone,)))
+    return item
+
+
+def _check(sentence: GeneratedSentence, passages: Sequence[dict], asked: str = "") -> Checked:
     """The verdict on one generated sentence against the passages numbered from 1. A sentence
     its own citations do not support (or that cites nothing) is tried against each passage
     given alone: small models often drop the [n] or write the wrong one. Found in one, it is
     shown with that passage's citation, and the model's own citations stay recorded as not
     verified (`claimed`). `asked`: the question, whose words the sentence may echo when it
     states the kind of value asked (`echoes_answer`)."""
+    stated = bare_statement(sentence, asked)
+    if stated is not None:
+        # a bare value (58.7万吨[1], 钱志远) says "the answer is …": checked as the question
+        # answered by it, shown as the model wrote it
+        item = _check(stated, passages, asked)
+        verdict = item.verdict
+        if verdict.ok and not _asked_figure(sentence.text, asked, passages[
+                item.sentence.citations[verdict.passage] - 1]["text"],
+                (verdict.quote_start, verdict.quote_end)):
+            verdict = dataclasses.replace(verdict, ok=False, reason="other figure")
+        return Checked(dataclasses.replace(sentence, citations=item.sentence.citations),
+                       verdict, list(sentence.citations))
     asked = asked if asked and echoes_answer(sentence.text, asked) else ""
     titles = [_context(p) for p in passages]
     texts = [p["text"] for p in passages]
