@@ -553,4 +553,3 @@ def answer_statement(question: str, answer: str) -> str | None:
             rest = rest[n:]
             break
     return q[:m.start()] + a + rest + "。"
-

@@ -333,14 +333,19 @@ def _zone_figure(text: str, passage: str, quote: tuple[int, int]) -> str:
     return ""
 
 
+def _supporting(item: Checked, passages: Sequence[dict]) -> str:
+    """The text of the passage a verified sentence's verdict found it in."""
+    return passages[item.sentence.citations[item.verdict.passage] - 1]["text"]
+
+
 def check(sentence: GeneratedSentence, passages: Sequence[dict], asked: str = "") -> Checked:
     """The verdict on one generated sentence (`_check`), failed when the passage sentence
     that supports it gives one of its figures to a zone inside the place (`_zone_figure`)."""
     item = _check(sentence, passages, asked)
     v = item.verdict
     if v.ok and v.passage >= 0:
-        text = passages[item.sentence.citations[v.passage] - 1]["text"]
-        zone = _zone_figure(sentence.text, text, (v.quote_start, v.quote_end))
+        zone = _zone_figure(sentence.text, _supporting(item, passages),
+                            (v.quote_start, v.quote_end))
         if zone:
             item = dataclasses.replace(item, verdict=dataclasses.replace(
                 v, ok=False, reason="zone", missing=(zone,)))
@@ -360,9 +365,8 @@ def _check(sentence: GeneratedSentence, passages: Sequence[dict], asked: str = "
         # answered by it, shown as the model wrote it
         item = _check(stated, passages, asked)
         verdict = item.verdict
-        if verdict.ok and not _asked_figure(sentence.text, asked, passages[
-                item.sentence.citations[verdict.passage] - 1]["text"],
-                (verdict.quote_start, verdict.quote_end)):
+        if verdict.ok and not _asked_figure(sentence.text, asked, _supporting(item, passages),
+                                            (verdict.quote_start, verdict.quote_end)):
             verdict = dataclasses.replace(verdict, ok=False, reason="other figure")
         return Checked(dataclasses.replace(sentence, citations=item.sentence.citations),
                        verdict, list(sentence.citations))
